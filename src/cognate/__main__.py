@@ -1,0 +1,5 @@
+"""`python -m cognate` is the `cognate` command."""
+
+from cognate.cli import main
+
+raise SystemExit(main())

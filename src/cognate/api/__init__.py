@@ -1,0 +1,1 @@
+"""The API surface: error classes, message texts and the operation registry."""

@@ -1,0 +1,124 @@
+"""The composition root: Settings -> Database -> services -> the Starlette application.
+
+`build_runtime` opens the database, checks that its schema is current and that the
+master key is the one the database was sealed with, and wires the services. `create_app`
+is the factory uvicorn imports in every worker process; it reads the settings from the
+environment (the CLI writes them there before starting workers).
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+import cognate.operations  # noqa: F401  (registers every operation handler)
+from cognate import __version__
+from cognate.config import Settings
+from cognate.domain.clients import ClientService
+from cognate.domain.clock import Clock, SystemClock
+from cognate.domain.domains import DomainService
+from cognate.domain.keys import KeyService
+from cognate.domain.pagination import PageTokens
+from cognate.domain.pool_mfa import PoolMfaService
+from cognate.domain.pools import PoolService
+from cognate.domain.secretbox import MasterKeyError, SecretBox, decode_key, load_or_create_key_file
+from cognate.domain.tags import TagService
+from cognate.services import Services
+from cognate.storage import migrate
+from cognate.storage.db import Database
+from cognate.storage.repos import meta as meta_repo
+from cognate.wire import model
+from cognate.wire.endpoint import ApiEndpoint
+
+log = logging.getLogger(__name__)
+
+_KEY_CHECK = "master_key_check"
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    db: Database
+    services: Services
+
+
+def master_key(settings: Settings) -> bytes:
+    if settings.master_key:
+        return decode_key(settings.master_key, source="COGNATE_MASTER_KEY")
+    return load_or_create_key_file(settings.key_file())
+
+
+def check_master_key(db: Database, box: SecretBox) -> None:
+    """Record the key's check value on first use; refuse a different key afterwards."""
+    expected = box.check_value()
+
+    def check(conn: Connection) -> str:
+        return meta_repo.insert_if_absent(conn, _KEY_CHECK, expected)
+
+    try:
+        stored = db.write("check_master_key", check)
+    except IntegrityError:  # another process recorded it at the same moment
+        stored = db.write("check_master_key", check)
+    if stored != expected:
+        raise MasterKeyError(
+            "this database was sealed with a different master key: configure the key it was "
+            "created with (COGNATE_MASTER_KEY or COGNATE_MASTER_KEY_FILE)"
+        )
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    clock = clock or SystemClock()
+    db = Database(settings.db, pool_size=settings.threads)
+    migrate.require_current(db)
+    box = SecretBox(master_key(settings))
+    check_master_key(db, box)
+    tokens = PageTokens(box.derived_key("pagination"))
+    services = Services(
+        pools=PoolService(db, clock, tokens, settings.account_id),
+        pool_mfa=PoolMfaService(db, clock),
+        clients=ClientService(db, clock, tokens, box),
+        domains=DomainService(db, clock, settings.account_id, settings.public_host),
+        tags=TagService(db, settings.account_id),
+        keys=KeyService(db, clock, box),
+    )
+    model.warm_up()
+    return Runtime(settings, db, services)
+
+
+async def _health(_request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok", "service": "cognate", "version": __version__})
+
+
+def build_app(runtime: Runtime) -> Starlette:
+    endpoint = ApiEndpoint(
+        runtime.services,
+        default_region=runtime.settings.region,
+        threads=runtime.settings.threads,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> Any:
+        yield
+        runtime.db.dispose()
+
+    return Starlette(
+        routes=[
+            Route("/_cognate/health", _health, methods=["GET"]),
+            Route("/", endpoint.handle, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def create_app() -> Starlette:
+    """uvicorn's factory: settings come from the environment (see config.py)."""
+    return build_app(build_runtime(Settings.from_env()))

@@ -1,0 +1,95 @@
+"""The `cognate` command line: argument parsing only; the work is in server.py."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from cognate import __version__
+from cognate.config import ConfigError, Settings, env_name
+
+
+def _flag(parser: argparse.ArgumentParser, name: str, kind: type, help_text: str) -> None:
+    parser.add_argument(
+        "--" + name.replace("_", "-"),
+        dest=name,
+        type=kind,
+        default=None,
+        help=f"{help_text} (env {env_name(name)})",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cognate", description="Amazon Cognito user pools API server."
+    )
+    parser.add_argument("--version", action="version", version=f"cognate {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server (migrating the database first)")
+    _flag(serve, "host", str, "address to listen on [127.0.0.1]")
+    _flag(serve, "port", int, "port to listen on [9230]")
+    _flag(
+        serve,
+        "db",
+        str,
+        "database URL: sqlite:///PATH or postgresql://... [sqlite:///.cognate/cognate.db]",
+    )
+    _flag(serve, "workers", int, "server processes sharing the database [1]")
+    _flag(serve, "region", str, "default region [us-east-1]")
+    _flag(serve, "account_id", str, "account id used in ARNs [000000000000]")
+    _flag(serve, "threads", int, "request threads per process [40]")
+    _flag(serve, "master_key_file", str, "file holding the master key [beside the data]")
+    _flag(serve, "public_host", str, "host name browsers reach this server by [localhost]")
+    _flag(serve, "log_level", str, "debug, info, warning or error [info]")
+
+    migrate = commands.add_parser("migrate", help="apply database schema migrations")
+    _flag(migrate, "db", str, "database URL [sqlite:///.cognate/cognate.db]")
+
+    commands.add_parser("operations", help="print the operation table (Markdown)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        overrides = {k: v for k, v in vars(args).items() if k != "command" and v is not None}
+        settings = settings.replace(**overrides)
+    except ConfigError as exc:
+        print(f"cognate: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        from cognate.server import serve
+
+        return _guarded(lambda: serve(settings))
+    if args.command == "migrate":
+        from cognate.server import run_migrations
+
+        def migrate() -> int:
+            before, after = run_migrations(settings)
+            print(f"schema: {before or 'empty'} -> {after}")
+            return 0
+
+        return _guarded(migrate)
+    if args.command == "operations":
+        from cognate.operation_table import markdown
+
+        print(markdown())
+        return 0
+    return 2
+
+
+def _guarded(fn: Callable[[], int]) -> int:
+    from cognate.domain.secretbox import MasterKeyError
+    from cognate.storage.db import DatabaseUrlError
+    from cognate.storage.migrate import SchemaError
+
+    try:
+        return fn()
+    except (SchemaError, MasterKeyError, DatabaseUrlError) as exc:
+        print(f"cognate: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

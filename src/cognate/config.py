@@ -1,0 +1,103 @@
+"""Settings: every option, its default and its environment variable, and nowhere else.
+
+Precedence: built-in default < environment variable `COGNATE_<NAME>` < command-line flag.
+`Settings.from_env()` reads the environment; the CLI overlays its flags and, before
+starting worker processes, writes the result back with `to_env()` so every worker builds
+the same settings. No other module reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+DEFAULT_PORT = 9230
+DEFAULT_DB = "sqlite:///.cognate/cognate.db"
+
+
+class ConfigError(ValueError):
+    """A setting has a value Cognate cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    """Address to listen on."""
+    port: int = DEFAULT_PORT
+    """TCP port to listen on."""
+    db: str = DEFAULT_DB
+    """Database URL: sqlite:///PATH (embedded default) or postgresql://USER@HOST/DB."""
+    workers: int = 1
+    """Number of server processes sharing the database."""
+    region: str = "us-east-1"
+    """Region for requests that do not name one (unsigned, no pool id)."""
+    account_id: str = "000000000000"
+    """AWS account id used in ARNs."""
+    master_key: str = ""
+    """Base64 of 32 random bytes sealing secrets at rest; empty = use master_key_file."""
+    master_key_file: str = ""
+    """File holding the master key; empty = `master.key` beside the SQLite file, or
+    ./.cognate/master.key for PostgreSQL. Created on first start if missing."""
+    threads: int = 40
+    """Worker threads per process for request handling (and database connections)."""
+    public_host: str = "localhost"
+    """Host name under which this server's web endpoints are reachable by browsers."""
+    log_level: str = "info"
+    """debug, info, warning or error."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = env.get(env_name(field.name))
+            if raw is not None and raw != "":
+                values[field.name] = _coerce(field.name, field.type, raw)
+        return cls(**values).validated()
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes).validated()  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        return {env_name(f.name): str(getattr(self, f.name)) for f in fields(self)}
+
+    def validated(self) -> Settings:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port must be 1-65535, not {self.port}")
+        if self.workers < 1:
+            raise ConfigError("workers must be at least 1")
+        if self.threads < 1:
+            raise ConfigError("threads must be at least 1")
+        if not re.fullmatch(r"[a-z0-9-]{1,32}", self.region) or "_" in self.region:
+            raise ConfigError(f"region {self.region!r} is not a region name like us-east-1")
+        if not re.fullmatch(r"[0-9]{12}", self.account_id):
+            raise ConfigError("account id must be 12 digits")
+        if self.log_level not in ("debug", "info", "warning", "error"):
+            raise ConfigError("log level must be debug, info, warning or error")
+        return self
+
+    def key_file(self) -> Path:
+        if self.master_key_file:
+            return Path(self.master_key_file)
+        from cognate.storage.db import sqlite_path  # local: config must not import storage early
+
+        path = sqlite_path(self.db)
+        base = path.parent if path is not None else Path(".cognate")
+        return base / "master.key"
+
+
+def env_name(field: str) -> str:
+    return "COGNATE_" + field.upper()
+
+
+def _coerce(name: str, kind: object, raw: str) -> object:
+    if kind in (int, "int"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{env_name(name)} must be an integer, not {raw!r}") from None
+    return raw

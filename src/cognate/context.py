@@ -1,0 +1,20 @@
+"""RequestContext: what every operation knows about the request it is serving."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    request_id: str
+    """The id answered in `x-amzn-RequestId` and written in every log line of the request."""
+    operation: str
+    """The operation name from X-Amz-Target, e.g. `CreateUserPool`."""
+    region: str
+    """The region the request addresses: the SigV4 credential scope's region when signed,
+    else the region named by the UserPoolId, else the configured default."""
+    signed: bool
+    """Whether the request carried an AWS SigV4 Authorization header."""
+    source_ip: str | None
+    """The client's address as the server saw it."""

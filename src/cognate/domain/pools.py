@@ -1,0 +1,181 @@
+"""User pools: create, describe, update, delete, list, and add custom attributes.
+
+Every operation is one named transaction. A pool belongs to one region: lookups are by
+(id, region), so a pool is invisible from another region, as in AWS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from cognate.api.exceptions import InvalidParameterException, ResourceNotFoundException
+from cognate.domain import ids, messages, pool_schema, pool_settings
+from cognate.domain.clock import Clock, ms_to_seconds
+from cognate.domain.pagination import PageTokens
+from cognate.storage.db import Database
+from cognate.storage.repos import domains as domains_repo
+from cognate.storage.repos import pools as pools_repo
+from cognate.storage.repos.pools import PoolRow
+
+
+def require_pool(
+    conn: Connection, region: str, pool_id: str, *, for_update: bool = False
+) -> PoolRow:
+    """The pool, or ResourceNotFoundException in Cognito's words."""
+    pool = pools_repo.get(conn, pool_id, region, for_update=for_update)
+    if pool is None:
+        raise ResourceNotFoundException(messages.user_pool_not_found(pool_id))
+    return pool
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_token: str | None
+
+
+class PoolService:
+    def __init__(self, db: Database, clock: Clock, tokens: PageTokens, account_id: str) -> None:
+        self._db = db
+        self._clock = clock
+        self._tokens = tokens
+        self._account_id = account_id
+
+    # ------------------------------------------------------------------ create / read
+
+    def create(self, region: str, request: dict[str, Any]) -> dict[str, Any]:
+        settings = pool_settings.for_create(request)
+        tags = dict(request.get("UserPoolTags") or {})
+        check_tags(tags)
+        now = self._clock.now_ms()
+
+        def create_txn(conn: Connection) -> dict[str, Any]:
+            for _attempt in range(5):
+                pool_id = ids.new_user_pool_id(region)
+                try:
+                    with conn.begin_nested():
+                        pk = pools_repo.insert(
+                            conn,
+                            pool_id=pool_id,
+                            region=region,
+                            name=request["PoolName"],
+                            settings=settings,
+                            now=now,
+                        )
+                except IntegrityError:
+                    continue  # id collision: draw again
+                pools_repo.put_tags(conn, pk, tags)
+                return self._view(conn, pools_repo.get(conn, pool_id, region))
+            raise AssertionError("could not allocate a unique user pool id")
+
+        return self._db.write("create_user_pool", create_txn)
+
+    def describe(self, region: str, pool_id: str) -> dict[str, Any]:
+        return self._db.read(
+            "describe_user_pool",
+            lambda conn: self._view(conn, require_pool(conn, region, pool_id)),
+        )
+
+    def arn(self, pool: PoolRow) -> str:
+        return ids.user_pool_arn(pool.region, self._account_id, pool.id)
+
+    def _view(self, conn: Connection, pool: PoolRow | None) -> dict[str, Any]:
+        assert pool is not None
+        view: dict[str, Any] = dict(pool.settings)
+        view.update(
+            Id=pool.id,
+            Name=pool.name,
+            Arn=self.arn(pool),
+            CreationDate=ms_to_seconds(pool.created_at),
+            LastModifiedDate=ms_to_seconds(pool.updated_at),
+            EstimatedNumberOfUsers=0,  # no user can exist before the users issue lands
+            UserPoolTags=pools_repo.tags(conn, pool.pk),
+        )
+        for domain in domains_repo.of_pool(conn, pool.pk):
+            view["Domain" if domain.kind == "prefix" else "CustomDomain"] = domain.domain
+        return view
+
+    def list(self, region: str, max_results: int, next_token: str | None, request_id: str) -> Page:
+        scope = f"pools/{region}"
+        after = self._tokens.decode(scope, next_token, request_id)
+
+        def list_txn(conn: Connection) -> Page:
+            rows = pools_repo.list_page(conn, region, after, max_results + 1)
+            more = len(rows) > max_results
+            rows = rows[:max_results]
+            items = [
+                {
+                    "Id": row.id,
+                    "Name": row.name,
+                    "LambdaConfig": row.settings.get("LambdaConfig", {}),
+                    "CreationDate": ms_to_seconds(row.created_at),
+                    "LastModifiedDate": ms_to_seconds(row.updated_at),
+                }
+                for row in rows
+            ]
+            token = self._tokens.encode(scope, rows[-1].pk) if more else None
+            return Page(items, token)
+
+        return self._db.read("list_user_pools", list_txn)
+
+    # ------------------------------------------------------------------ update / delete
+
+    def update(self, region: str, request: dict[str, Any]) -> None:
+        pool_id = request["UserPoolId"]
+        tags = request.get("UserPoolTags")
+        if tags is not None:
+            check_tags(tags)
+
+        def update_txn(conn: Connection) -> None:
+            pool = require_pool(conn, region, pool_id, for_update=True)
+            settings = pool_settings.for_update(request, pool.settings)
+            name = request.get("PoolName", pool.name)
+            pools_repo.update(conn, pool.pk, name=name, settings=settings, now=self._clock.now_ms())
+            # Omitted tags are cleared, like every UpdateUserPool member without a kept value.
+            pools_repo.delete_tags(conn, pool.pk)
+            pools_repo.put_tags(conn, pool.pk, tags or {})
+
+        self._db.write("update_user_pool", update_txn)
+
+    def delete(self, region: str, pool_id: str) -> None:
+        def delete_txn(conn: Connection) -> None:
+            pool = require_pool(conn, region, pool_id, for_update=True)
+            if pool.settings.get("DeletionProtection") == "ACTIVE":
+                raise InvalidParameterException(messages.DELETION_PROTECTED)
+            if domains_repo.of_pool(conn, pool.pk):
+                raise InvalidParameterException(messages.POOL_HAS_DOMAIN_ON_DELETE)
+            pools_repo.delete(conn, pool.pk)
+
+        self._db.write("delete_user_pool", delete_txn)
+
+    def add_custom_attributes(
+        self, region: str, pool_id: str, attributes: list[dict[str, Any]]
+    ) -> None:
+        def add_txn(conn: Connection) -> None:
+            pool = require_pool(conn, region, pool_id, for_update=True)
+            settings = dict(pool.settings)
+            settings["SchemaAttributes"] = pool_schema.add_custom_attributes(
+                settings.get("SchemaAttributes", []), attributes
+            )
+            pools_repo.update(
+                conn, pool.pk, name=pool.name, settings=settings, now=self._clock.now_ms()
+            )
+
+        self._db.write("add_custom_attributes", add_txn)
+
+
+MAX_TAGS = 50
+
+
+def check_tags(tags: dict[str, str]) -> None:
+    if len(tags) > MAX_TAGS:
+        raise InvalidParameterException(f"A user pool can have at most {MAX_TAGS} tags.")
+    for key in tags:
+        if key.lower().startswith("aws:"):
+            raise InvalidParameterException(
+                f"Tag keys starting with 'aws:' are reserved for use by AWS: {key}"
+            )

@@ -1,0 +1,9 @@
+"""Operation handlers, one module per area; importing this package registers them all.
+
+Handlers are thin: they map the validated request onto a domain service call and the
+result onto the response members. Cognito's rules live in `cognate.domain`.
+"""
+
+from cognate.operations import clients, domains, tags, user_pools
+
+__all__ = ["clients", "domains", "tags", "user_pools"]

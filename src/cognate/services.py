@@ -1,0 +1,22 @@
+"""The domain services one process runs, as handed to every operation handler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cognate.domain.clients import ClientService
+from cognate.domain.domains import DomainService
+from cognate.domain.keys import KeyService
+from cognate.domain.pool_mfa import PoolMfaService
+from cognate.domain.pools import PoolService
+from cognate.domain.tags import TagService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    pools: PoolService
+    pool_mfa: PoolMfaService
+    clients: ClientService
+    domains: DomainService
+    tags: TagService
+    keys: KeyService

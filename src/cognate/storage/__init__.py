@@ -1,0 +1,1 @@
+"""Storage: the schema, the database runner, migrations and one repository per aggregate."""

@@ -1,0 +1,169 @@
+"""Database access: one engine per process, named transactions, retries on contention.
+
+Everything Cognate knows lives in the database, so that any number of processes can
+serve one deployment. Callers run small functions inside a named transaction:
+
+    pool = db.read("describe_user_pool", lambda conn: pools.get(conn, pool_id))
+    db.write("create_user_pool", lambda conn: pools.insert(conn, row))
+
+`write` retries the whole function when the database reports contention (SQLite's
+"database is locked", PostgreSQL's serialization failures and deadlocks), so the function
+must not have side effects outside the transaction. After the retries it raises
+`TooManyRequestsException`, which SDKs retry on their own.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys on. pysqlite's own
+transaction handling is switched off and transactions are begun explicitly: writers use
+`BEGIN IMMEDIATE` so they queue on the write lock up front instead of failing to upgrade
+a read lock halfway through (SQLAlchemy's documented pysqlite recipe). PostgreSQL runs
+through psycopg 3 at READ COMMITTED; code that must not lose a concurrent update locks
+the row (`SELECT ... FOR UPDATE`, which SQLite ignores and does not need).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from cognate.api.exceptions import TooManyRequestsException
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_WRITE_OPTION = "cognate_write"
+_MAX_ATTEMPTS = 8
+
+
+class DatabaseUrlError(ValueError):
+    """The configured database URL is not one Cognate can use."""
+
+
+def normalize_url(url: str) -> str:
+    """Map the user-facing URL forms onto SQLAlchemy driver URLs."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith(("postgresql+psycopg://", "sqlite:///", "sqlite+pysqlite:///")):
+        return url
+    raise DatabaseUrlError(
+        f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST/DB"
+    )
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a sqlite URL, or None for other databases."""
+    parsed = sa.engine.make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return Path(parsed.database)
+
+
+def describe(url: str) -> str:
+    """Where the data lives, for humans (no password)."""
+    path = sqlite_path(url)
+    if path is not None:
+        return f"SQLite file {path.resolve()}"
+    parsed = sa.engine.make_url(normalize_url(url))
+    return f"PostgreSQL {parsed.render_as_string(hide_password=True)}"
+
+
+class Database:
+    """The process's engine and the transaction runner used by every repository."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = normalize_url(url)
+        parsed = sa.engine.make_url(self.url)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            path = sqlite_path(self.url)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_timeout=30,
+                connect_args={"timeout": 30, "check_same_thread": False},
+            )
+            _install_sqlite_hooks(self.engine)
+        else:
+            self.engine = sa.create_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                pool_timeout=30,
+            )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def read(self, name: str, fn: Callable[[Connection], T]) -> T:
+        """Run `fn` in a read-only transaction named `name`."""
+        return self._run(name, fn, write=False)
+
+    def write(self, name: str, fn: Callable[[Connection], T]) -> T:
+        """Run `fn` in a write transaction named `name`, retrying on contention."""
+        return self._run(name, fn, write=True)
+
+    def _run(self, name: str, fn: Callable[[Connection], T], *, write: bool) -> T:
+        delay = 0.005
+        for attempt in range(1, _MAX_ATTEMPTS + 1):
+            try:
+                with self.engine.connect() as conn:
+                    if write:
+                        conn = conn.execution_options(**{_WRITE_OPTION: True})
+                    with conn.begin():
+                        return fn(conn)
+            except DBAPIError as exc:
+                if not _is_contention(exc) or attempt == _MAX_ATTEMPTS:
+                    if _is_contention(exc):
+                        log.warning("transaction %s gave up after %d attempts", name, attempt)
+                        raise TooManyRequestsException("Too many requests") from exc
+                    raise
+                log.debug("transaction %s hit contention (attempt %d): %s", name, attempt, exc)
+                time.sleep(delay * (1 + random.random()))  # noqa: S311 - jitter, not crypto
+                delay = min(delay * 2, 0.5)
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _is_contention(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        text = str(orig).lower()
+        return "locked" in text or "busy" in text
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in ("40001", "40P01", "55P03"):
+        return True
+    return isinstance(exc, OperationalError) and sqlstate is None and "locked" in str(orig)
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite; "begin" below issues BEGIN itself.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

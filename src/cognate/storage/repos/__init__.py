@@ -1,0 +1,1 @@
+"""Repositories: SQL for one aggregate each, no policy. Functions take a Connection."""

@@ -1,0 +1,158 @@
+"""The database schema: every table Cognate keeps, as SQLAlchemy Core metadata.
+
+This module is the single source of the schema. Alembic migrations under
+`storage/migrations/versions/` are written from it, and `tests/unit/test_migrations.py`
+checks that applying every migration yields exactly these tables.
+
+Conventions:
+* Integer surrogate keys (`pk`) join tables and order listings; public identifiers
+  (`id`, `client_id`, ...) are unique text columns.
+* Timestamps are epoch milliseconds in BIGINT columns: exact, and the same on SQLite
+  and PostgreSQL.
+* Settings read and written whole (a pool's or client's configuration) are the API's
+  own JSON structure in a TEXT column; anything searched or constrained has a column.
+* Secrets are stored only encrypted (`*_enc`, see `domain/secretbox.py`) or hashed.
+* Uniqueness rules are unique indexes, so the database enforces them under concurrency.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+# BIGINT that is still SQLite's rowid alias when used as an integer primary key.
+PrimaryKey = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+meta = sa.Table(
+    "cognate_meta",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+"""Installation facts: the master-key check value, the schema compatibility version."""
+
+user_pools = sa.Table(
+    "user_pools",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(55), nullable=False, unique=True),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("settings", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_user_pools_region_pk", "region", "pk"),
+)
+"""One row per user pool. `settings` holds the UserPoolType members that are stored as set."""
+
+user_pool_tags = sa.Table(
+    "user_pool_tags",
+    metadata,
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
+user_pool_clients = sa.Table(
+    "user_pool_clients",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("client_id", sa.String(128), nullable=False, unique=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("settings", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_user_pool_clients_pool_pk_pk", "pool_pk", "pk"),
+)
+
+client_secrets = sa.Table(
+    "client_secrets",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "client_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pool_clients.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("secret_id", sa.String(160), nullable=False, unique=True),
+    sa.Column("secret_enc", sa.Text, nullable=False),
+    sa.Column("generated", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_client_secrets_client_pk_pk", "client_pk", "pk"),
+)
+"""A client's secrets (at most two). The value is needed to check SECRET_HASH, so it is
+encrypted, not hashed."""
+
+user_pool_domains = sa.Table(
+    "user_pool_domains",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("domain", sa.String(253), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("scope", sa.String(32), nullable=False),
+    sa.Column("settings", sa.Text, nullable=False),
+    sa.Column("version", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("scope", "domain"),
+    sa.UniqueConstraint("pool_pk", "kind"),
+)
+"""Prefix domains are unique within a region (`scope` = region) and custom domains
+everywhere (`scope` = "*"); a pool has at most one domain of each kind."""
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("kid", sa.String(64), nullable=False, unique=True),
+    sa.Column("private_key_enc", sa.Text, nullable=False),
+    sa.Column("public_jwk", sa.Text, nullable=False),
+    sa.Column("certificate", sa.Text, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("retired_at", sa.BigInteger, nullable=True),
+    sa.Index(
+        "uq_signing_keys_active_purpose",
+        "pool_pk",
+        "purpose",
+        unique=True,
+        sqlite_where=sa.text("retired_at IS NULL"),
+        postgresql_where=sa.text("retired_at IS NULL"),
+    ),
+)
+"""Per-pool RSA keys, created on first use: one active key per purpose (`saml` for
+GetSigningCertificate; token purposes arrive with authentication). Private keys are
+encrypted with the master key."""
