@@ -43,10 +43,12 @@ class UnknownOperationException(ServiceError):
     code = "UnknownOperationException"
 
 
-# HTTP statuses from the Cognito API reference; every other error shape is a 400.
+# HTTP statuses on the wire. Cognito answers every client error with 400, including the
+# ones its Smithy model tags 401/403/404/429 (NotAuthorizedException, ResourceNotFound...):
+# captures of real responses show 400. Server faults are 500; ForbiddenException comes
+# from AWS WAF in front of Cognito, which answers 403.
 ERROR_STATUS: dict[str, int] = {
     "InternalErrorException": 500,
     "InternalServerException": 500,
     "ForbiddenException": 403,
-    "TierChangeNotAllowedException": 403,
 }

@@ -1,0 +1,116 @@
+"""The AWS CLI (v1, from the virtualenv) against a live Cognate: a smoke test.
+
+The CLI runs in a clean environment: dummy credentials, the test's own region, and config
+and credentials files that do not exist, so a developer's ~/.aws cannot interfere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.server import CognateServer
+
+AWS = Path(sys.executable).parent / "aws"
+ACCOUNT_ID = "000000000000"
+
+pytestmark = pytest.mark.cli
+
+
+class Cli:
+    """Runs `aws --endpoint-url <endpoint> cognito-idp ...` in an isolated environment."""
+
+    def __init__(self, endpoint: str, region: str, tmp_path: Path) -> None:
+        if not AWS.exists():
+            pytest.skip(f"the AWS CLI is not installed at {AWS}")
+        self.endpoint = endpoint
+        self.env = {
+            name: value for name, value in os.environ.items() if not name.startswith("AWS_")
+        }
+        self.env.update(
+            AWS_ACCESS_KEY_ID="AKIDEXAMPLE",
+            AWS_SECRET_ACCESS_KEY="secret",
+            AWS_DEFAULT_REGION=region,
+            AWS_CONFIG_FILE=str(tmp_path / "no-such-config"),
+            AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-such-credentials"),
+        )
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(AWS), "--endpoint-url", self.endpoint, "cognito-idp", *args, "--output", "json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def json(self, *args: str) -> dict[str, Any]:
+        result = self.run(*args)
+        assert result.returncode == 0, (
+            f"aws cognito-idp {' '.join(args)} exited {result.returncode}\n"
+            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        )
+        output: dict[str, Any] = json.loads(result.stdout)
+        return output
+
+
+@pytest.fixture
+def cli(server: CognateServer, region: str, tmp_path: Path) -> Cli:
+    return Cli(server.endpoint, region, tmp_path)
+
+
+def test_pool_and_client_with_the_aws_cli(cli: Cli, region: str) -> None:
+    pool = cli.json("create-user-pool", "--pool-name", "demo")["UserPool"]
+    pool_id = pool["Id"]
+    assert re.fullmatch(re.escape(region) + r"_[0-9A-Za-z]{9}", pool_id), pool_id
+    assert pool["Arn"] == f"arn:aws:cognito-idp:{region}:{ACCOUNT_ID}:userpool/{pool_id}"
+    assert pool["Name"] == "demo"
+    assert pool["DeletionProtection"] == "INACTIVE"
+    assert pool["MfaConfiguration"] == "OFF"
+    assert pool["UserPoolTier"] == "ESSENTIALS"
+    assert len(pool["SchemaAttributes"]) >= 20
+    # CLI v1 prints timestamps as they came over the wire (cli_timestamp_format "none"):
+    # JSON numbers of epoch seconds.
+    assert isinstance(pool["CreationDate"], int | float), pool["CreationDate"]
+    assert pool["LastModifiedDate"] == pool["CreationDate"]
+    created_at = dt.datetime.fromtimestamp(pool["CreationDate"], dt.UTC)
+    assert abs(dt.datetime.now(dt.UTC) - created_at) < dt.timedelta(minutes=5)
+
+    assert cli.json("describe-user-pool", "--user-pool-id", pool_id) == {"UserPool": pool}
+
+    listed = cli.json("list-user-pools", "--max-results", "10")
+    assert [p["Id"] for p in listed["UserPools"]] == [pool_id]
+    assert listed["UserPools"][0]["Name"] == "demo"
+
+    client = cli.json(
+        "create-user-pool-client",
+        "--user-pool-id",
+        pool_id,
+        "--client-name",
+        "demo-app",
+        "--generate-secret",
+    )["UserPoolClient"]
+    assert re.fullmatch(r"[a-z0-9]{26}", client["ClientId"]), client["ClientId"]
+    assert re.fullmatch(r"[a-z0-9]{52}", client["ClientSecret"]), client["ClientSecret"]
+    assert client["UserPoolId"] == pool_id
+    assert client["ClientName"] == "demo-app"
+
+
+def test_unknown_pool_is_reported_by_the_aws_cli(cli: Cli, region: str) -> None:
+    missing = f"{region}_doesnotexist1"
+    result = cli.run("describe-user-pool", "--user-pool-id", missing)
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert (
+        "An error occurred (ResourceNotFoundException) when calling the DescribeUserPool "
+        f"operation: User pool {missing} does not exist."
+    ) in result.stderr
