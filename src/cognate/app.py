@@ -9,6 +9,8 @@ environment (the CLI writes them there before starting workers).
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +39,7 @@ from cognate.storage import migrate
 from cognate.storage.db import Database
 from cognate.storage.repos import meta as meta_repo
 from cognate.wire import model
-from cognate.wire.endpoint import ApiEndpoint
+from cognate.wire.endpoint import ApiApp
 
 log = logging.getLogger(__name__)
 
@@ -98,27 +100,43 @@ async def _health(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "service": "cognate", "version": __version__})
 
 
-def build_app(runtime: Runtime) -> Starlette:
-    endpoint = ApiEndpoint(
-        runtime.services,
-        default_region=runtime.settings.region,
-        threads=runtime.settings.threads,
+class CognateApp:
+    """The process's ASGI app: the API on `/`, everything else (web endpoints) by Starlette.
+
+    The API is dispatched before any framework code runs, because it is the hot path; the
+    web side gets the lifespan events and every other path.
+    """
+
+    def __init__(self, api: ApiApp, web: Starlette) -> None:
+        self.api = api
+        self.web = web
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/":
+            await self.api(scope, receive, send)
+        else:
+            await self.web(scope, receive, send)
+
+
+def build_app(runtime: Runtime) -> CognateApp:
+    executor = ThreadPoolExecutor(
+        max_workers=runtime.settings.threads, thread_name_prefix="cognate-request"
     )
+    api = ApiApp(runtime.services, default_region=runtime.settings.region, executor=executor)
 
     @asynccontextmanager
-    async def lifespan(_app: Starlette) -> Any:
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        executor.shutdown(wait=True)
         runtime.db.dispose()
 
-    return Starlette(
-        routes=[
-            Route("/_cognate/health", _health, methods=["GET"]),
-            Route("/", endpoint.handle, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
-        ],
+    web = Starlette(
+        routes=[Route("/_cognate/health", _health, methods=["GET"])],
         lifespan=lifespan,
     )
+    return CognateApp(api, web)
 
 
-def create_app() -> Starlette:
+def create_app() -> CognateApp:
     """uvicorn's factory: settings come from the environment (see config.py)."""
     return build_app(build_runtime(Settings.from_env()))

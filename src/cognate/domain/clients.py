@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from cognate.api.exceptions import (
     InvalidParameterException,
@@ -23,7 +22,7 @@ from cognate.api.exceptions import (
 from cognate.domain import client_settings, ids, messages
 from cognate.domain.clock import Clock, ms_to_seconds
 from cognate.domain.pagination import PageTokens
-from cognate.domain.pools import Page, require_pool
+from cognate.domain.pools import Page, require_pool, retry_on_id_collision
 from cognate.domain.secretbox import SecretBox
 from cognate.storage.db import Database
 from cognate.storage.repos import clients as clients_repo
@@ -73,7 +72,8 @@ class ClientService:
     def _open(self, row: SecretRow) -> str:
         return self._box.open(row.secret_enc, f"client-secret/{row.secret_id}")
 
-    def _view(self, conn: Connection, pool: PoolRow, client: ClientRow) -> dict[str, Any]:
+    @staticmethod
+    def _view(pool: PoolRow, client: ClientRow, secret: str | None) -> dict[str, Any]:
         view: dict[str, Any] = dict(client.settings)
         view.update(
             UserPoolId=pool.id,
@@ -81,11 +81,14 @@ class ClientService:
             ClientId=client.client_id,
             CreationDate=ms_to_seconds(client.created_at),
             LastModifiedDate=ms_to_seconds(client.updated_at),
+            ClientSecret=secret,
         )
-        secrets = clients_repo.secrets(conn, client.pk)
-        if secrets:
-            view["ClientSecret"] = self._open(secrets[0])
         return view
+
+    def _first_secret(self, conn: Connection, client: ClientRow) -> str | None:
+        """The secret DescribeUserPoolClient shows: the oldest of the client's secrets."""
+        secrets = clients_repo.secrets(conn, client.pk)
+        return self._open(secrets[0]) if secrets else None
 
     def _add_secret(
         self, conn: Connection, client: ClientRow, value: str | None, now: int
@@ -130,34 +133,24 @@ class ClientService:
             settings = client_settings.build(
                 request, self._facts(pool), has_secret=has_secret, creating=True
             )
-            for _attempt in range(5):
-                client_id = ids.new_client_id()
-                try:
-                    with conn.begin_nested():
-                        pk = clients_repo.insert(
-                            conn,
-                            pool_pk=pool.pk,
-                            client_id=client_id,
-                            name=request["ClientName"],
-                            settings=settings,
-                            now=now,
-                        )
-                except IntegrityError:
-                    continue  # client id collision: draw again
-                client = ClientRow(
-                    pk, pool.pk, client_id, request["ClientName"], settings, now, now
-                )
-                if has_secret:
-                    self._add_secret(conn, client, custom_secret, now)
-                return self._view(conn, pool, client)
-            raise AssertionError("could not allocate a unique client id")
+            client_id = ids.new_client_id()
+            name = request["ClientName"]
+            pk = clients_repo.insert(
+                conn, pool_pk=pool.pk, client_id=client_id, name=name, settings=settings, now=now
+            )
+            client = ClientRow(pk, pool.pk, client_id, name, settings, now, now)
+            secret = None
+            if has_secret:
+                secret = self._add_secret(conn, client, custom_secret, now).value
+            return self._view(pool, client, secret)
 
-        return self._db.write("create_user_pool_client", create_txn)
+        return retry_on_id_collision(lambda: self._db.write("create_user_pool_client", create_txn))
 
     def describe(self, region: str, pool_id: str, client_id: str) -> dict[str, Any]:
         def describe_txn(conn: Connection) -> dict[str, Any]:
             pool = require_pool(conn, region, pool_id)
-            return self._view(conn, pool, require_client(conn, pool, client_id))
+            client = require_client(conn, pool, client_id)
+            return self._view(pool, client, self._first_secret(conn, client))
 
         return self._db.read("describe_user_pool_client", describe_txn)
 
@@ -171,7 +164,8 @@ class ClientService:
         def update_txn(conn: Connection) -> dict[str, Any]:
             pool = require_pool(conn, region, request["UserPoolId"])
             client = require_client(conn, pool, request["ClientId"], for_update=True)
-            has_secret = bool(clients_repo.secrets(conn, client.pk))
+            secret = self._first_secret(conn, client)
+            has_secret = secret is not None
             settings = client_settings.build(
                 request, self._facts(pool), has_secret=has_secret, creating=False
             )
@@ -181,7 +175,7 @@ class ClientService:
             updated = ClientRow(
                 client.pk, pool.pk, client.client_id, name, settings, client.created_at, now
             )
-            return self._view(conn, pool, updated)
+            return self._view(pool, updated, secret)
 
         return self._db.write("update_user_pool_client", update_txn)
 

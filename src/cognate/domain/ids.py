@@ -17,7 +17,15 @@ _LOWER_ALNUM = string.ascii_lowercase + string.digits
 
 
 def _random(alphabet: str, length: int) -> str:
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    """`length` characters drawn uniformly from `alphabet` (one call to the OS's CSPRNG)."""
+    base = len(alphabet)
+    # Enough random bits that the modulo bias is below 2**-64.
+    number = secrets.randbits(int(length * base.bit_length()) + 64)
+    chars = []
+    for _ in range(length):
+        number, index = divmod(number, base)
+        chars.append(alphabet[index])
+    return "".join(chars)
 
 
 def new_user_pool_id(region: str) -> str:

@@ -71,9 +71,7 @@ class PoolMfaService:
         def set_txn(conn: Connection) -> dict[str, Any]:
             pool = require_pool(conn, region, request["UserPoolId"], for_update=True)
             settings = _apply(copy.deepcopy(pool.settings), request)
-            pools_repo.update(
-                conn, pool.pk, name=pool.name, settings=settings, now=self._clock.now_ms()
-            )
+            pools_repo.update(conn, pool.pk, now=self._clock.now_ms(), settings=settings)
             return mfa_view(settings)
 
         return self._db.write("set_user_pool_mfa_config", set_txn)

@@ -6,8 +6,9 @@ Every operation is one named transaction. A pool belongs to one region: lookups 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,20 @@ def require_pool(
     return pool
 
 
+T = TypeVar("T")
+
+
+def retry_on_id_collision(create: Callable[[], T], attempts: int = 3) -> T:
+    """Run a creating transaction again if its freshly drawn random id was already taken."""
+    for attempt in range(attempts):
+        try:
+            return create()
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     items: list[dict[str, Any]]
@@ -54,37 +69,36 @@ class PoolService:
         now = self._clock.now_ms()
 
         def create_txn(conn: Connection) -> dict[str, Any]:
-            for _attempt in range(5):
-                pool_id = ids.new_user_pool_id(region)
-                try:
-                    with conn.begin_nested():
-                        pk = pools_repo.insert(
-                            conn,
-                            pool_id=pool_id,
-                            region=region,
-                            name=request["PoolName"],
-                            settings=settings,
-                            now=now,
-                        )
-                except IntegrityError:
-                    continue  # id collision: draw again
-                pools_repo.put_tags(conn, pk, tags)
-                return self._view(conn, pools_repo.get(conn, pool_id, region))
-            raise AssertionError("could not allocate a unique user pool id")
+            pool_id = ids.new_user_pool_id(region)
+            pk = pools_repo.insert(
+                conn,
+                pool_id=pool_id,
+                region=region,
+                name=request["PoolName"],
+                settings=settings,
+                tags=tags,
+                now=now,
+            )
+            return self._view(
+                PoolRow(pk, pool_id, region, request["PoolName"], settings, tags, now, now)
+            )
 
-        return self._db.write("create_user_pool", create_txn)
+        return retry_on_id_collision(lambda: self._db.write("create_user_pool", create_txn))
 
     def describe(self, region: str, pool_id: str) -> dict[str, Any]:
-        return self._db.read(
-            "describe_user_pool",
-            lambda conn: self._view(conn, require_pool(conn, region, pool_id)),
-        )
+        def describe_txn(conn: Connection) -> dict[str, Any]:
+            pool = pools_repo.get_with_domains(conn, pool_id, region)
+            if pool is None:
+                raise ResourceNotFoundException(messages.user_pool_not_found(pool_id))
+            return self._view(pool)
+
+        return self._db.read("describe_user_pool", describe_txn)
 
     def arn(self, pool: PoolRow) -> str:
         return ids.user_pool_arn(pool.region, self._account_id, pool.id)
 
-    def _view(self, conn: Connection, pool: PoolRow | None) -> dict[str, Any]:
-        assert pool is not None
+    def _view(self, pool: PoolRow) -> dict[str, Any]:
+        """The UserPoolType members of a pool (internal settings are dropped on the wire)."""
         view: dict[str, Any] = dict(pool.settings)
         view.update(
             Id=pool.id,
@@ -93,10 +107,10 @@ class PoolService:
             CreationDate=ms_to_seconds(pool.created_at),
             LastModifiedDate=ms_to_seconds(pool.updated_at),
             EstimatedNumberOfUsers=0,  # no user can exist before the users issue lands
-            UserPoolTags=pools_repo.tags(conn, pool.pk),
+            UserPoolTags=pool.tags,
+            Domain=pool.prefix_domain,
+            CustomDomain=pool.custom_domain,
         )
-        for domain in domains_repo.of_pool(conn, pool.pk):
-            view["Domain" if domain.kind == "prefix" else "CustomDomain"] = domain.domain
         return view
 
     def list(self, region: str, max_results: int, next_token: str | None, request_id: str) -> Page:
@@ -133,11 +147,15 @@ class PoolService:
         def update_txn(conn: Connection) -> None:
             pool = require_pool(conn, region, pool_id, for_update=True)
             settings = pool_settings.for_update(request, pool.settings)
-            name = request.get("PoolName", pool.name)
-            pools_repo.update(conn, pool.pk, name=name, settings=settings, now=self._clock.now_ms())
             # Omitted tags are cleared, like every UpdateUserPool member without a kept value.
-            pools_repo.delete_tags(conn, pool.pk)
-            pools_repo.put_tags(conn, pool.pk, tags or {})
+            pools_repo.update(
+                conn,
+                pool.pk,
+                now=self._clock.now_ms(),
+                name=request.get("PoolName", pool.name),
+                settings=settings,
+                tags=tags or {},
+            )
 
         self._db.write("update_user_pool", update_txn)
 
@@ -161,9 +179,7 @@ class PoolService:
             settings["SchemaAttributes"] = pool_schema.add_custom_attributes(
                 settings.get("SchemaAttributes", []), attributes
             )
-            pools_repo.update(
-                conn, pool.pk, name=pool.name, settings=settings, now=self._clock.now_ms()
-            )
+            pools_repo.update(conn, pool.pk, now=self._clock.now_ms(), settings=settings)
 
         self._db.write("add_custom_attributes", add_txn)
 

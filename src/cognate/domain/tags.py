@@ -41,23 +41,23 @@ class TagService:
 
         def tag_txn(conn: Connection) -> None:
             pool = self._pool_of(conn, region, arn, lock=True)
-            current = pools_repo.tags(conn, pool.pk)
-            if len(set(current) | set(tags)) > MAX_TAGS:
+            merged = {**pool.tags, **tags}
+            if len(merged) > MAX_TAGS:
                 raise InvalidParameterException(f"A user pool can have at most {MAX_TAGS} tags.")
-            pools_repo.put_tags(conn, pool.pk, tags)
+            pools_repo.set_tags(conn, pool.pk, merged)
 
         self._db.write("tag_resource", tag_txn)
 
     def untag(self, region: str, arn: str, keys: list[str]) -> None:
         def untag_txn(conn: Connection) -> None:
             pool = self._pool_of(conn, region, arn, lock=True)
-            pools_repo.delete_tags(conn, pool.pk, keys)
+            remaining = {k: v for k, v in pool.tags.items() if k not in set(keys)}
+            pools_repo.set_tags(conn, pool.pk, remaining)
 
         self._db.write("untag_resource", untag_txn)
 
     def list(self, region: str, arn: str) -> dict[str, str]:
         def list_txn(conn: Connection) -> dict[str, str]:
-            pool = self._pool_of(conn, region, arn, lock=False)
-            return pools_repo.tags(conn, pool.pk)
+            return self._pool_of(conn, region, arn, lock=False).tags
 
         return self._db.read("list_tags_for_resource", list_txn)

@@ -6,6 +6,12 @@ serve one deployment. Callers run small functions inside a named transaction:
     pool = db.read("describe_user_pool", lambda conn: pools.get(conn, pool_id))
     db.write("create_user_pool", lambda conn: pools.insert(conn, row))
 
+On SQLite, the writers of one process also take a process-wide lock before `BEGIN
+IMMEDIATE`: SQLite admits one writer at a time anyway, and queueing on a lock is fair and
+immediate, where queueing in SQLite's busy handler means sleeping and polling (which
+turned into half-second tails under load). Other processes sharing the file still wait
+in the busy handler.
+
 `write` retries the whole function when the database reports contention (SQLite's
 "database is locked", PostgreSQL's serialization failures and deadlocks), so the function
 must not have side effects outside the transaction. After the retries it raises
@@ -21,9 +27,11 @@ the row (`SELECT ... FOR UPDATE`, which SQLite ignores and does not need).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -83,7 +91,9 @@ class Database:
         self.url = normalize_url(url)
         parsed = sa.engine.make_url(self.url)
         self.dialect = parsed.get_backend_name()
+        self._write_lock: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
         if self.dialect == "sqlite":
+            self._write_lock = threading.Lock()
             path = sqlite_path(self.url)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,9 +131,11 @@ class Database:
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
                 with self.engine.connect() as conn:
-                    if write:
-                        conn = conn.execution_options(**{_WRITE_OPTION: True})
-                    with conn.begin():
+                    if not write:
+                        with conn.begin():
+                            return fn(conn)
+                    conn = conn.execution_options(**{_WRITE_OPTION: True})
+                    with self._write_lock, conn.begin():
                         return fn(conn)
             except DBAPIError as exc:
                 if not _is_contention(exc) or attempt == _MAX_ATTEMPTS:

@@ -48,24 +48,13 @@ user_pools = sa.Table(
     sa.Column("region", sa.String(32), nullable=False),
     sa.Column("name", sa.String(128), nullable=False),
     sa.Column("settings", sa.Text, nullable=False),
+    sa.Column("tags", sa.Text, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
     sa.Index("ix_user_pools_region_pk", "region", "pk"),
 )
-"""One row per user pool. `settings` holds the UserPoolType members that are stored as set."""
-
-user_pool_tags = sa.Table(
-    "user_pool_tags",
-    metadata,
-    sa.Column(
-        "pool_pk",
-        PrimaryKey,
-        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    sa.Column("key", sa.String(128), primary_key=True),
-    sa.Column("value", sa.String(256), nullable=False),
-)
+"""One row per user pool. `settings` holds the UserPoolType members that are stored as set;
+`tags` the pool's tags as a JSON object (changed only with the row locked)."""
 
 user_pool_clients = sa.Table(
     "user_pool_clients",

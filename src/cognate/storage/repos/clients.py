@@ -1,14 +1,17 @@
-"""SQL for app clients and their secrets. No policy: the domain decides, this module stores."""
+"""SQL for app clients and their secrets. No policy: the domain decides, this module stores.
+
+Statements on the request path are built once and executed with bound parameters.
+"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cognate.storage.jsoncol import dumps, loads
 from cognate.storage.schema import client_secrets, user_pool_clients
 
 
@@ -43,14 +46,54 @@ _COLUMNS = (
 )
 
 
+_BY_ID = (
+    user_pool_clients.c.client_id == sa.bindparam("client_id"),
+    user_pool_clients.c.pool_pk == sa.bindparam("pool_pk"),
+)
+_GET = sa.select(*_COLUMNS).where(*_BY_ID)
+_GET_FOR_UPDATE = _GET.with_for_update()
+_INSERT = sa.insert(user_pool_clients)
+_UPDATE = (
+    sa.update(user_pool_clients)
+    .where(user_pool_clients.c.pk == sa.bindparam("client_pk"))
+    .values(
+        name=sa.bindparam("new_name"),
+        settings=sa.bindparam("new_settings"),
+        updated_at=sa.bindparam("now"),
+    )
+)
+_DELETE = sa.delete(user_pool_clients).where(user_pool_clients.c.pk == sa.bindparam("client_pk"))
+_LIST = (
+    sa.select(user_pool_clients.c.pk, user_pool_clients.c.client_id, user_pool_clients.c.name)
+    .where(
+        user_pool_clients.c.pool_pk == sa.bindparam("pool_pk"),
+        user_pool_clients.c.pk > sa.bindparam("after"),
+    )
+    .order_by(user_pool_clients.c.pk)
+    .limit(sa.bindparam("limit"))
+)
+_SECRETS = (
+    sa.select(
+        client_secrets.c.pk,
+        client_secrets.c.secret_id,
+        client_secrets.c.secret_enc,
+        client_secrets.c.generated,
+        client_secrets.c.created_at,
+    )
+    .where(client_secrets.c.client_pk == sa.bindparam("client_pk"))
+    .order_by(client_secrets.c.pk)
+)
+_ADD_SECRET = sa.insert(client_secrets)
+_DELETE_SECRET = sa.delete(client_secrets).where(
+    client_secrets.c.client_pk == sa.bindparam("client_pk"),
+    client_secrets.c.secret_id == sa.bindparam("id"),
+)
+
+
 def _row(r: Any) -> ClientRow:
     return ClientRow(
-        r.pk, r.pool_pk, r.client_id, r.name, json.loads(r.settings), r.created_at, r.updated_at
+        r.pk, r.pool_pk, r.client_id, r.name, loads(r.settings), r.created_at, r.updated_at
     )
-
-
-def _dumps(settings: dict[str, Any]) -> str:
-    return json.dumps(settings, separators=(",", ":"))
 
 
 def insert(
@@ -63,14 +106,15 @@ def insert(
     now: int,
 ) -> int:
     result = conn.execute(
-        sa.insert(user_pool_clients).values(
-            pool_pk=pool_pk,
-            client_id=client_id,
-            name=name,
-            settings=_dumps(settings),
-            created_at=now,
-            updated_at=now,
-        )
+        _INSERT,
+        {
+            "pool_pk": pool_pk,
+            "client_id": client_id,
+            "name": name,
+            "settings": dumps(settings),
+            "created_at": now,
+            "updated_at": now,
+        },
     )
     pk = result.inserted_primary_key
     assert pk is not None
@@ -80,39 +124,26 @@ def insert(
 def get(
     conn: Connection, pool_pk: int, client_id: str, *, for_update: bool = False
 ) -> ClientRow | None:
-    query = sa.select(*_COLUMNS).where(
-        user_pool_clients.c.client_id == client_id, user_pool_clients.c.pool_pk == pool_pk
-    )
-    if for_update:
-        query = query.with_for_update()
-    r = conn.execute(query).first()
+    query = _GET_FOR_UPDATE if for_update else _GET
+    r = conn.execute(query, {"client_id": client_id, "pool_pk": pool_pk}).first()
     return _row(r) if r is not None else None
 
 
 def update(conn: Connection, pk: int, *, name: str, settings: dict[str, Any], now: int) -> None:
     conn.execute(
-        sa.update(user_pool_clients)
-        .where(user_pool_clients.c.pk == pk)
-        .values(name=name, settings=_dumps(settings), updated_at=now)
+        _UPDATE, {"client_pk": pk, "new_name": name, "new_settings": dumps(settings), "now": now}
     )
 
 
 def delete(conn: Connection, pk: int) -> bool:
-    return (
-        conn.execute(sa.delete(user_pool_clients).where(user_pool_clients.c.pk == pk)).rowcount == 1
-    )
+    return conn.execute(_DELETE, {"client_pk": pk}).rowcount == 1
 
 
 def list_page(
     conn: Connection, pool_pk: int, after_pk: int, limit: int
 ) -> list[tuple[int, str, str]]:
     """(pk, client_id, name) of the next `limit` clients after `after_pk`."""
-    rows = conn.execute(
-        sa.select(user_pool_clients.c.pk, user_pool_clients.c.client_id, user_pool_clients.c.name)
-        .where(user_pool_clients.c.pool_pk == pool_pk, user_pool_clients.c.pk > after_pk)
-        .order_by(user_pool_clients.c.pk)
-        .limit(limit)
-    )
+    rows = conn.execute(_LIST, {"pool_pk": pool_pk, "after": after_pk, "limit": limit})
     return [(r.pk, r.client_id, r.name) for r in rows]
 
 
@@ -121,17 +152,7 @@ def list_page(
 
 def secrets(conn: Connection, client_pk: int) -> list[SecretRow]:
     """The client's secrets, oldest first."""
-    rows = conn.execute(
-        sa.select(
-            client_secrets.c.pk,
-            client_secrets.c.secret_id,
-            client_secrets.c.secret_enc,
-            client_secrets.c.generated,
-            client_secrets.c.created_at,
-        )
-        .where(client_secrets.c.client_pk == client_pk)
-        .order_by(client_secrets.c.pk)
-    )
+    rows = conn.execute(_SECRETS, {"client_pk": client_pk})
     return [
         SecretRow(r.pk, r.secret_id, r.secret_enc, bool(r.generated), r.created_at) for r in rows
     ]
@@ -141,20 +162,16 @@ def add_secret(
     conn: Connection, client_pk: int, *, secret_id: str, secret_enc: str, generated: bool, now: int
 ) -> None:
     conn.execute(
-        sa.insert(client_secrets).values(
-            client_pk=client_pk,
-            secret_id=secret_id,
-            secret_enc=secret_enc,
-            generated=generated,
-            created_at=now,
-        )
+        _ADD_SECRET,
+        {
+            "client_pk": client_pk,
+            "secret_id": secret_id,
+            "secret_enc": secret_enc,
+            "generated": generated,
+            "created_at": now,
+        },
     )
 
 
 def delete_secret(conn: Connection, client_pk: int, secret_id: str) -> bool:
-    result = conn.execute(
-        sa.delete(client_secrets).where(
-            client_secrets.c.client_pk == client_pk, client_secrets.c.secret_id == secret_id
-        )
-    )
-    return result.rowcount == 1
+    return conn.execute(_DELETE_SECRET, {"client_pk": client_pk, "id": secret_id}).rowcount == 1

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cognate.storage.jsoncol import dumps, loads
 from cognate.storage.schema import user_pool_domains, user_pools
 
 
@@ -45,7 +45,7 @@ def _row(r: Any) -> DomainRow:
         r.pool_id,
         r.domain,
         r.kind,
-        json.loads(r.settings),
+        loads(r.settings),
         r.version,
         r.created_at,
         r.updated_at,
@@ -73,7 +73,7 @@ def insert(
             domain=domain,
             kind=kind,
             scope=scope,
-            settings=json.dumps(settings, separators=(",", ":")),
+            settings=dumps(settings),
             version=version,
             created_at=now,
             updated_at=now,
@@ -99,9 +99,7 @@ def update(conn: Connection, pk: int, *, settings: dict[str, Any], version: str,
     conn.execute(
         sa.update(user_pool_domains)
         .where(user_pool_domains.c.pk == pk)
-        .values(
-            settings=json.dumps(settings, separators=(",", ":")), version=version, updated_at=now
-        )
+        .values(settings=dumps(settings), version=version, updated_at=now)
     )
 
 

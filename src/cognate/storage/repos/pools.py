@@ -1,15 +1,20 @@
-"""SQL for user pools and their tags. No policy: the domain decides, this module stores."""
+"""SQL for user pools (with their tags). No policy: the domain decides, this module stores.
+
+Statements on the request path are built once at import and executed with bound
+parameters: SQLAlchemy then reuses their compiled form, and no request pays for building
+statement objects.
+"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cognate.storage.schema import user_pool_tags, user_pools
+from cognate.storage.jsoncol import dumps, loads
+from cognate.storage.schema import user_pool_domains, user_pools
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,8 +24,19 @@ class PoolRow:
     region: str
     name: str
     settings: dict[str, Any]
+    tags: dict[str, str]
     created_at: int
     updated_at: int
+    prefix_domain: str | None = None
+    custom_domain: str | None = None
+
+
+def _domain_of_kind(kind: str) -> Any:
+    return (
+        sa.select(user_pool_domains.c.domain)
+        .where(user_pool_domains.c.pool_pk == user_pools.c.pk, user_pool_domains.c.kind == kind)
+        .scalar_subquery()
+    )
 
 
 _COLUMNS = (
@@ -29,13 +45,42 @@ _COLUMNS = (
     user_pools.c.region,
     user_pools.c.name,
     user_pools.c.settings,
+    user_pools.c.tags,
     user_pools.c.created_at,
     user_pools.c.updated_at,
 )
+_BY_ID = (user_pools.c.id == sa.bindparam("pool_id"), user_pools.c.region == sa.bindparam("region"))
+_GET = sa.select(*_COLUMNS).where(*_BY_ID)
+_GET_FOR_UPDATE = _GET.with_for_update()
+_GET_WITH_DOMAINS = sa.select(
+    *_COLUMNS,
+    _domain_of_kind("prefix").label("prefix_domain"),
+    _domain_of_kind("custom").label("custom_domain"),
+).where(*_BY_ID)
+_INSERT = sa.insert(user_pools)
+_UPDATE = sa.update(user_pools).where(user_pools.c.pk == sa.bindparam("pool_pk"))
+_DELETE = sa.delete(user_pools).where(user_pools.c.pk == sa.bindparam("pool_pk"))
+_LIST = (
+    sa.select(*_COLUMNS)
+    .where(user_pools.c.region == sa.bindparam("region"), user_pools.c.pk > sa.bindparam("after"))
+    .order_by(user_pools.c.pk)
+    .limit(sa.bindparam("limit"))
+)
 
 
-def _row(r: Any) -> PoolRow:
-    return PoolRow(r.pk, r.id, r.region, r.name, json.loads(r.settings), r.created_at, r.updated_at)
+def _row(r: Any, *, with_domains: bool = False) -> PoolRow:
+    return PoolRow(
+        r.pk,
+        r.id,
+        r.region,
+        r.name,
+        loads(r.settings),
+        loads(r.tags),
+        r.created_at,
+        r.updated_at,
+        r.prefix_domain if with_domains else None,
+        r.custom_domain if with_domains else None,
+    )
 
 
 def insert(
@@ -45,17 +90,20 @@ def insert(
     region: str,
     name: str,
     settings: dict[str, Any],
+    tags: dict[str, str],
     now: int,
 ) -> int:
     result = conn.execute(
-        sa.insert(user_pools).values(
-            id=pool_id,
-            region=region,
-            name=name,
-            settings=json.dumps(settings, separators=(",", ":")),
-            created_at=now,
-            updated_at=now,
-        )
+        _INSERT,
+        {
+            "id": pool_id,
+            "region": region,
+            "name": name,
+            "settings": dumps(settings),
+            "tags": dumps(tags),
+            "created_at": now,
+            "updated_at": now,
+        },
     )
     pk = result.inserted_primary_key
     assert pk is not None
@@ -63,73 +111,45 @@ def insert(
 
 
 def get(conn: Connection, pool_id: str, region: str, *, for_update: bool = False) -> PoolRow | None:
-    query = sa.select(*_COLUMNS).where(user_pools.c.id == pool_id, user_pools.c.region == region)
-    if for_update:
-        query = query.with_for_update()
-    r = conn.execute(query).first()
+    query = _GET_FOR_UPDATE if for_update else _GET
+    r = conn.execute(query, {"pool_id": pool_id, "region": region}).first()
     return _row(r) if r is not None else None
 
 
-def update(conn: Connection, pk: int, *, name: str, settings: dict[str, Any], now: int) -> None:
-    conn.execute(
-        sa.update(user_pools)
-        .where(user_pools.c.pk == pk)
-        .values(name=name, settings=json.dumps(settings, separators=(",", ":")), updated_at=now)
-    )
+def get_with_domains(conn: Connection, pool_id: str, region: str) -> PoolRow | None:
+    """The pool with the names of its prefix and custom domains, in one query."""
+    r = conn.execute(_GET_WITH_DOMAINS, {"pool_id": pool_id, "region": region}).first()
+    return _row(r, with_domains=True) if r is not None else None
+
+
+def update(
+    conn: Connection,
+    pk: int,
+    *,
+    now: int,
+    name: str | None = None,
+    settings: dict[str, Any] | None = None,
+    tags: dict[str, str] | None = None,
+) -> None:
+    values: dict[str, Any] = {"pool_pk": pk, "updated_at": now}
+    if name is not None:
+        values["name"] = name
+    if settings is not None:
+        values["settings"] = dumps(settings)
+    if tags is not None:
+        values["tags"] = dumps(tags)
+    conn.execute(_UPDATE, values)
+
+
+def set_tags(conn: Connection, pk: int, tags: dict[str, str]) -> None:
+    """Replace the tags without touching LastModifiedDate (tagging is not a pool change)."""
+    conn.execute(_UPDATE, {"pool_pk": pk, "tags": dumps(tags)})
 
 
 def delete(conn: Connection, pk: int) -> bool:
-    return conn.execute(sa.delete(user_pools).where(user_pools.c.pk == pk)).rowcount == 1
+    return conn.execute(_DELETE, {"pool_pk": pk}).rowcount == 1
 
 
 def list_page(conn: Connection, region: str, after_pk: int, limit: int) -> list[PoolRow]:
-    rows = conn.execute(
-        sa.select(*_COLUMNS)
-        .where(user_pools.c.region == region, user_pools.c.pk > after_pk)
-        .order_by(user_pools.c.pk)
-        .limit(limit)
-    )
+    rows = conn.execute(_LIST, {"region": region, "after": after_pk, "limit": limit})
     return [_row(r) for r in rows]
-
-
-# --------------------------------------------------------------------------- tags
-
-
-def tags(conn: Connection, pool_pk: int) -> dict[str, str]:
-    rows = conn.execute(
-        sa.select(user_pool_tags.c.key, user_pool_tags.c.value)
-        .where(user_pool_tags.c.pool_pk == pool_pk)
-        .order_by(user_pool_tags.c.key)
-    )
-    return {r.key: r.value for r in rows}
-
-
-def put_tags(conn: Connection, pool_pk: int, new_tags: dict[str, str]) -> None:
-    """Set the given tags, replacing the values of keys that already exist."""
-    if not new_tags:
-        return
-    conn.execute(
-        sa.delete(user_pool_tags).where(
-            user_pool_tags.c.pool_pk == pool_pk, user_pool_tags.c.key.in_(list(new_tags))
-        )
-    )
-    conn.execute(
-        sa.insert(user_pool_tags),
-        [{"pool_pk": pool_pk, "key": k, "value": v} for k, v in new_tags.items()],
-    )
-
-
-def delete_tags(conn: Connection, pool_pk: int, keys: list[str] | None = None) -> None:
-    """Remove the given tag keys, or every tag when `keys` is None."""
-    query = sa.delete(user_pool_tags).where(user_pool_tags.c.pool_pk == pool_pk)
-    if keys is not None:
-        query = query.where(user_pool_tags.c.key.in_(keys))
-    conn.execute(query)
-
-
-def count_tags(conn: Connection, pool_pk: int) -> int:
-    return int(
-        conn.execute(
-            sa.select(sa.func.count()).where(user_pool_tags.c.pool_pk == pool_pk)
-        ).scalar_one()
-    )
