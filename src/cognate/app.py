@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import cognate.operations  # noqa: F401  (registers every operation handler)
-from cognate import __version__
+from cognate import __version__, logs
 from cognate.config import Settings
 from cognate.domain.clients import ClientService
 from cognate.domain.clock import Clock, SystemClock
@@ -139,4 +139,6 @@ def build_app(runtime: Runtime) -> CognateApp:
 
 def create_app() -> CognateApp:
     """uvicorn's factory: settings come from the environment (see config.py)."""
-    return build_app(build_runtime(Settings.from_env()))
+    settings = Settings.from_env()
+    logs.configure(settings.log_level)  # worker processes start with no logging set up
+    return build_app(build_runtime(settings))

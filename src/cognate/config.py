@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 DEFAULT_PORT = 9230
 DEFAULT_DB = "sqlite:///.cognate/cognate.db"
@@ -52,7 +53,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         for field in fields(cls):
             raw = env.get(env_name(field.name))
             if raw is not None and raw != "":

@@ -11,7 +11,7 @@ import cognate.operations  # noqa: F401  (registers the handlers being counted)
 from cognate.api import dispatch
 from cognate.wire import model
 
-AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
+AREAS: tuple[tuple[str, list[str]], ...] = (
     (
         "User pools, app clients, domains, tags",
         [

@@ -186,7 +186,7 @@ class ClientService:
 
         self._db.write("delete_user_pool_client", delete_txn)
 
-    def list(
+    def list_clients(
         self,
         region: str,
         pool_id: str,

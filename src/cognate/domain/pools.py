@@ -113,7 +113,9 @@ class PoolService:
         )
         return view
 
-    def list(self, region: str, max_results: int, next_token: str | None, request_id: str) -> Page:
+    def list_pools(
+        self, region: str, max_results: int, next_token: str | None, request_id: str
+    ) -> Page:
         scope = f"pools/{region}"
         after = self._tokens.decode(scope, next_token, request_id)
 

@@ -56,7 +56,7 @@ class TagService:
 
         self._db.write("untag_resource", untag_txn)
 
-    def list(self, region: str, arn: str) -> dict[str, str]:
+    def list_tags(self, region: str, arn: str) -> dict[str, str]:
         def list_txn(conn: Connection) -> dict[str, str]:
             return self._pool_of(conn, region, arn, lock=False).tags
 

@@ -36,7 +36,7 @@ def delete_user_pool_client(svc: Services, ctx: RequestContext, p: Params) -> No
 
 @operation("ListUserPoolClients")
 def list_user_pool_clients(svc: Services, ctx: RequestContext, p: Params) -> Params:
-    page = svc.clients.list(
+    page = svc.clients.list_clients(
         ctx.region,
         p["UserPoolId"],
         p.get("MaxResults", DEFAULT_PAGE_SIZE),

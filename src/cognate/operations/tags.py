@@ -23,4 +23,4 @@ def untag_resource(svc: Services, ctx: RequestContext, p: Params) -> None:
 
 @operation("ListTagsForResource")
 def list_tags_for_resource(svc: Services, ctx: RequestContext, p: Params) -> Params:
-    return {"Tags": svc.tags.list(ctx.region, p["ResourceArn"])}
+    return {"Tags": svc.tags.list_tags(ctx.region, p["ResourceArn"])}

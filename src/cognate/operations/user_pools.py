@@ -33,7 +33,7 @@ def delete_user_pool(svc: Services, ctx: RequestContext, p: Params) -> None:
 
 @operation("ListUserPools")
 def list_user_pools(svc: Services, ctx: RequestContext, p: Params) -> Params:
-    page = svc.pools.list(ctx.region, p["MaxResults"], p.get("NextToken"), ctx.request_id)
+    page = svc.pools.list_pools(ctx.region, p["MaxResults"], p.get("NextToken"), ctx.request_id)
     return {"UserPools": page.items, "NextToken": page.next_token}
 
 

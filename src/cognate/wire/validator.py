@@ -261,34 +261,22 @@ def _string_constraints(spec: Spec, value: str, path: str, errors: list[str]) ->
         )
 
 
+def _bounds(spec: Spec, value: Any, measure: int, path: str, errors: list[str], unit: str) -> None:
+    """min/max of a shape: on a length (strings, lists, maps, blobs) or a value (numbers)."""
+    if spec.min is not None and measure < spec.min:
+        rule = f"Member must have {unit} greater than or equal to {spec.min}"
+        errors.append(_violation(spec, value, path, rule))
+    if spec.max is not None and measure > spec.max:
+        rule = f"Member must have {unit} less than or equal to {spec.max}"
+        errors.append(_violation(spec, value, path, rule))
+
+
 def _length_constraints(spec: Spec, value: Any, length: int, path: str, errors: list[str]) -> None:
-    if spec.min is not None and length < spec.min:
-        errors.append(
-            _violation(
-                spec, value, path, f"Member must have length greater than or equal to {spec.min}"
-            )
-        )
-    if spec.max is not None and length > spec.max:
-        errors.append(
-            _violation(
-                spec, value, path, f"Member must have length less than or equal to {spec.max}"
-            )
-        )
+    _bounds(spec, value, length, path, errors, "length")
 
 
 def _range_constraints(spec: Spec, value: int, path: str, errors: list[str]) -> None:
-    if spec.min is not None and value < spec.min:
-        errors.append(
-            _violation(
-                spec, value, path, f"Member must have value greater than or equal to {spec.min}"
-            )
-        )
-    if spec.max is not None and value > spec.max:
-        errors.append(
-            _violation(
-                spec, value, path, f"Member must have value less than or equal to {spec.max}"
-            )
-        )
+    _bounds(spec, value, value, path, errors, "value")
 
 
 def _all_rules(spec: Spec) -> str:

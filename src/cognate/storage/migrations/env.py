@@ -9,6 +9,7 @@ Developers generate a new revision from `storage/schema.py` with
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from cognate.storage.db import Database
 from cognate.storage.schema import metadata
@@ -16,7 +17,7 @@ from cognate.storage.schema import metadata
 config = context.config
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
