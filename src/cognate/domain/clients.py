@@ -129,7 +129,8 @@ class ClientService:
         now = self._clock.now_ms()
 
         def create_txn(conn: Connection) -> dict[str, Any]:
-            pool = require_pool(conn, region, request["UserPoolId"])
+            # Locked so that a concurrent DeleteUserPool cannot remove it under the insert.
+            pool = require_pool(conn, region, request["UserPoolId"], for_update=True)
             settings = client_settings.build(
                 request, self._facts(pool), has_secret=has_secret, creating=True
             )

@@ -82,7 +82,7 @@ class DomainService:
         now = self._clock.now_ms()
 
         def create_txn(conn: Connection) -> dict[str, Any]:
-            pool = require_pool(conn, region, request["UserPoolId"])
+            pool = require_pool(conn, region, request["UserPoolId"], for_update=True)
             _check_tier(pool.settings.get("UserPoolTier", "ESSENTIALS"), version)
             try:
                 with conn.begin_nested():

@@ -62,7 +62,7 @@ class KeyService:
         material = self._generate(pool_name, purpose)
 
         def store(conn: Connection) -> KeyRow:
-            require_pool(conn, region, pool_id)
+            require_pool(conn, region, pool_id, for_update=True)  # not deleted under us
             try:
                 with conn.begin_nested():
                     keys_repo.insert(conn, pool_pk=pool_pk, purpose=purpose, **material)

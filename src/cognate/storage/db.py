@@ -50,6 +50,7 @@ T = TypeVar("T")
 
 _WRITE_OPTION = "cognate_write"
 _MAX_ATTEMPTS = 8
+_PG_POOL_SIZE = 10
 
 
 class DatabaseUrlError(ValueError):
@@ -106,10 +107,12 @@ class Database:
             )
             _install_sqlite_hooks(self.engine)
         else:
+            # Connections are held only for a transaction; a small pool per process keeps
+            # several processes within PostgreSQL's default max_connections (100).
             self.engine = sa.create_engine(
                 self.url,
-                pool_size=pool_size,
-                max_overflow=pool_size,
+                pool_size=min(pool_size, _PG_POOL_SIZE),
+                max_overflow=min(pool_size, _PG_POOL_SIZE),
                 pool_pre_ping=True,
                 pool_timeout=30,
             )
