@@ -28,12 +28,18 @@ from cognate.config import Settings
 from cognate.domain.clients import ClientService
 from cognate.domain.clock import Clock, SystemClock
 from cognate.domain.domains import DomainService
+from cognate.domain.groups import GroupService
 from cognate.domain.keys import KeyService
+from cognate.domain.notifications import Notifier
 from cognate.domain.pagination import PageTokens
 from cognate.domain.pool_mfa import PoolMfaService
 from cognate.domain.pools import PoolService
 from cognate.domain.secretbox import MasterKeyError, SecretBox, decode_key, load_or_create_key_file
 from cognate.domain.tags import TagService
+from cognate.domain.user_passwords import UserPasswordService
+from cognate.domain.user_search import UserSearch
+from cognate.domain.user_store import PasswordVault
+from cognate.domain.users import UserService
 from cognate.services import Services
 from cognate.storage import migrate
 from cognate.storage.db import Database
@@ -84,6 +90,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     box = SecretBox(master_key(settings))
     check_master_key(db, box)
     tokens = PageTokens(box.derived_key("pagination"))
+    vault = PasswordVault(box)
+    notifier = Notifier(box)
     services = Services(
         pools=PoolService(db, clock, tokens, settings.account_id),
         pool_mfa=PoolMfaService(db, clock),
@@ -91,6 +99,10 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         domains=DomainService(db, clock, settings.account_id, settings.public_host),
         tags=TagService(db, settings.account_id),
         keys=KeyService(db, clock, box),
+        users=UserService(db, clock, vault, notifier),
+        user_passwords=UserPasswordService(db, clock, vault, notifier),
+        user_search=UserSearch(db, tokens),
+        groups=GroupService(db, clock, tokens),
     )
     model.warm_up()
     return Runtime(settings, db, services)

@@ -6,10 +6,14 @@ from dataclasses import dataclass
 
 from cognate.domain.clients import ClientService
 from cognate.domain.domains import DomainService
+from cognate.domain.groups import GroupService
 from cognate.domain.keys import KeyService
 from cognate.domain.pool_mfa import PoolMfaService
 from cognate.domain.pools import PoolService
 from cognate.domain.tags import TagService
+from cognate.domain.user_passwords import UserPasswordService
+from cognate.domain.user_search import UserSearch
+from cognate.domain.users import UserService
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,3 +24,7 @@ class Services:
     domains: DomainService
     tags: TagService
     keys: KeyService
+    users: UserService
+    user_passwords: UserPasswordService
+    user_search: UserSearch
+    groups: GroupService

@@ -22,7 +22,7 @@ from cognate.api.exceptions import (
 from cognate.domain import client_settings, ids, messages
 from cognate.domain.clock import Clock, ms_to_seconds
 from cognate.domain.pagination import PageTokens
-from cognate.domain.pools import Page, require_pool, retry_on_id_collision
+from cognate.domain.pools import Page, require_pool
 from cognate.domain.secretbox import SecretBox
 from cognate.storage.db import Database
 from cognate.storage.repos import clients as clients_repo
@@ -145,7 +145,8 @@ class ClientService:
                 secret = self._add_secret(conn, client, custom_secret, now).value
             return self._view(pool, client, secret)
 
-        return retry_on_id_collision(lambda: self._db.write("create_user_pool_client", create_txn))
+        # A new random id that is already taken makes the insert fail: draw again.
+        return self._db.write("create_user_pool_client", create_txn, conflicts=2)
 
     def describe(self, region: str, pool_id: str, client_id: str) -> dict[str, Any]:
         def describe_txn(conn: Connection) -> dict[str, Any]:

@@ -6,12 +6,10 @@ Every operation is one named transaction. A pool belongs to one region: lookups 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from cognate.api.exceptions import InvalidParameterException, ResourceNotFoundException
 from cognate.domain import ids, messages, pool_schema, pool_settings
@@ -20,6 +18,7 @@ from cognate.domain.pagination import PageTokens
 from cognate.storage.db import Database
 from cognate.storage.repos import domains as domains_repo
 from cognate.storage.repos import pools as pools_repo
+from cognate.storage.repos import users as users_repo
 from cognate.storage.repos.pools import PoolRow
 
 
@@ -31,20 +30,6 @@ def require_pool(
     if pool is None:
         raise ResourceNotFoundException(messages.user_pool_not_found(pool_id))
     return pool
-
-
-T = TypeVar("T")
-
-
-def retry_on_id_collision(create: Callable[[], T], attempts: int = 3) -> T:
-    """Run a creating transaction again if its freshly drawn random id was already taken."""
-    for attempt in range(attempts):
-        try:
-            return create()
-        except IntegrityError:
-            if attempt == attempts - 1:
-                raise
-    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,21 +68,22 @@ class PoolService:
                 PoolRow(pk, pool_id, region, request["PoolName"], settings, tags, now, now)
             )
 
-        return retry_on_id_collision(lambda: self._db.write("create_user_pool", create_txn))
+        # A new random id that is already taken makes the insert fail: draw again.
+        return self._db.write("create_user_pool", create_txn, conflicts=2)
 
     def describe(self, region: str, pool_id: str) -> dict[str, Any]:
         def describe_txn(conn: Connection) -> dict[str, Any]:
             pool = pools_repo.get_with_domains(conn, pool_id, region)
             if pool is None:
                 raise ResourceNotFoundException(messages.user_pool_not_found(pool_id))
-            return self._view(pool)
+            return self._view(pool, users=users_repo.count(conn, pool.pk))
 
         return self._db.read("describe_user_pool", describe_txn)
 
     def arn(self, pool: PoolRow) -> str:
         return ids.user_pool_arn(pool.region, self._account_id, pool.id)
 
-    def _view(self, pool: PoolRow) -> dict[str, Any]:
+    def _view(self, pool: PoolRow, *, users: int = 0) -> dict[str, Any]:
         """The UserPoolType members of a pool (internal settings are dropped on the wire)."""
         view: dict[str, Any] = dict(pool.settings)
         view.update(
@@ -106,7 +92,7 @@ class PoolService:
             Arn=self.arn(pool),
             CreationDate=ms_to_seconds(pool.created_at),
             LastModifiedDate=ms_to_seconds(pool.updated_at),
-            EstimatedNumberOfUsers=0,  # no user can exist before the users issue lands
+            EstimatedNumberOfUsers=users,
             UserPoolTags=pool.tags,
             Domain=pool.prefix_domain,
             CustomDomain=pool.custom_domain,

@@ -4,6 +4,6 @@ Handlers are thin: they map the validated request onto a domain service call and
 result onto the response members. Cognito's rules live in `cognate.domain`.
 """
 
-from cognate.operations import clients, domains, tags, user_pools
+from cognate.operations import clients, domains, groups, tags, user_pools, users_admin
 
-__all__ = ["clients", "domains", "tags", "user_pools"]
+__all__ = ["clients", "domains", "groups", "tags", "user_pools", "users_admin"]

@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from cognate.api.exceptions import TooManyRequestsException
 
@@ -125,9 +125,22 @@ class Database:
         """Run `fn` in a read-only transaction named `name`."""
         return self._run(name, fn, write=False)
 
-    def write(self, name: str, fn: Callable[[Connection], T]) -> T:
-        """Run `fn` in a write transaction named `name`, retrying on contention."""
-        return self._run(name, fn, write=True)
+    def write(self, name: str, fn: Callable[[Connection], T], *, conflicts: int = 0) -> T:
+        """Run `fn` in a write transaction named `name`, retrying on contention.
+
+        With `conflicts`, a unique-constraint violation also reruns `fn` (that many times):
+        for functions that check uniqueness first and insert after, the rerun sees the
+        concurrent writer's row and answers as the check does, while the constraint keeps
+        the data right either way.
+        """
+        for attempt in range(conflicts + 1):
+            try:
+                return self._run(name, fn, write=True)
+            except IntegrityError:
+                if attempt == conflicts:
+                    raise
+                log.debug("transaction %s lost a uniqueness race; running it again", name)
+        raise AssertionError("unreachable")
 
     def _run(self, name: str, fn: Callable[[Connection], T], *, write: bool) -> T:
         delay = 0.005

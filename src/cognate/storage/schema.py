@@ -32,6 +32,13 @@ metadata = sa.MetaData(
 # BIGINT that is still SQLite's rowid alias when used as an integer primary key.
 PrimaryKey = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
+
+def SearchKey(length: int) -> sa.types.TypeEngine[str]:
+    """Text compared and range-scanned by code point: SQLite's BINARY collation, "C" on
+    PostgreSQL (whose default collation would make prefix ranges linguistic)."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 meta = sa.Table(
     "cognate_meta",
     metadata,
@@ -145,3 +152,164 @@ signing_keys = sa.Table(
 """Per-pool RSA keys, created on first use: one active key per purpose (`saml` for
 GetSigningCertificate; token purposes arrive with authentication). Private keys are
 encrypted with the master key."""
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("username", sa.String(128), nullable=False),
+    sa.Column("username_key", SearchKey(128), nullable=False),
+    sa.Column("sub", sa.String(36), nullable=False, unique=True),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("password_enc", sa.Text, nullable=True),
+    sa.Column("password_history_enc", sa.Text, nullable=True),
+    sa.Column("password_expires_at", sa.BigInteger, nullable=True),
+    sa.Column("pending", sa.Text, nullable=True),
+    sa.Column("tokens_valid_after", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("pool_pk", "username_key"),
+    sa.Index("ix_users_pool_pk_pk", "pool_pk", "pk"),
+    sa.Index("ix_users_pool_pk_status_pk", "pool_pk", "status", "pk"),
+    sa.Index("ix_users_pool_pk_enabled_pk", "pool_pk", "enabled", "pk"),
+)
+"""One row per user. `username` is the user's permanent name as created (a UUID in pools
+that sign in with email/phone); `username_key` is what uniqueness and look-ups use (case-
+folded in case-insensitive pools). `password_enc` is the sealed SRP salt and verifier, the
+only password material kept; `tokens_valid_after` moves forward when every token the user
+holds must stop working (AdminDisableUser, global sign-out). `pending` holds changed
+email/phone values that wait for verification before they replace the current ones."""
+
+user_attributes = sa.Table(
+    "user_attributes",
+    metadata,
+    sa.Column(
+        "user_pk",
+        PrimaryKey,
+        sa.ForeignKey("users.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("pool_pk", PrimaryKey, nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("value_key", SearchKey(200), nullable=False),
+    sa.Index("ix_user_attributes_search", "pool_pk", "name", "value_key", "user_pk"),
+)
+"""Attribute values. `value_key` is the value's first 200 characters (case-folded where
+the pool compares case-insensitively): the indexed column ListUsers filters search on,
+short enough for any index."""
+
+user_identifiers = sa.Table(
+    "user_identifiers",
+    metadata,
+    sa.Column("pool_pk", PrimaryKey, nullable=False),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("value_hash", sa.String(64), nullable=False),
+    sa.Column(
+        "user_pk",
+        PrimaryKey,
+        sa.ForeignKey("users.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.PrimaryKeyConstraint("pool_pk", "kind", "value_hash"),
+    sa.Index("ix_user_identifiers_user_pk", "user_pk"),
+)
+"""Sign-in names other than the username that must stay unique in a pool: verified email
+and phone aliases and preferred_username (alias pools), or the email/phone used as the
+username (pools with UsernameAttributes). Keyed by a SHA-256 of the normalized value, so
+any value fits the index."""
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("name_key", sa.String(128), nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("role_arn", sa.String(2048), nullable=True),
+    sa.Column("precedence", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("pool_pk", "name_key"),
+    sa.Index("ix_groups_pool_pk_pk", "pool_pk", "pk"),
+)
+"""Groups of a pool. Names are unique regardless of case (`name_key` is lower-cased):
+Cognito refuses a group that differs from an existing one only in case."""
+
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    sa.Column(
+        "group_pk",
+        PrimaryKey,
+        sa.ForeignKey("groups.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "user_pk",
+        PrimaryKey,
+        sa.ForeignKey("users.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Index("ix_group_members_user_pk_group_pk", "user_pk", "group_pk"),
+)
+
+codes = sa.Table(
+    "codes",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_pk",
+        PrimaryKey,
+        sa.ForeignKey("users.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("purpose", sa.String(32), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("user_pk", "purpose"),
+)
+"""One-time codes a user was sent (password reset, attribute verification...): only a
+keyed hash of the code is kept; issuing a new code for a purpose replaces the old one."""
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("user_pk", PrimaryKey, nullable=True),
+    sa.Column("username", sa.String(128), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("destination", sa.String(2048), nullable=False),
+    sa.Column("message_enc", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("sent_at", sa.BigInteger, nullable=True),
+    sa.Index("ix_outbox_status_pk", "status", "pk"),
+    sa.Index("ix_outbox_pool_pk_pk", "pool_pk", "pk"),
+)
+"""Messages Cognito would send (invitations, codes), written in the same transaction as
+the change that causes them. The subject and body are sealed: they carry temporary
+passwords and codes. Delivery (SMTP, SMS) reads `pending` rows."""

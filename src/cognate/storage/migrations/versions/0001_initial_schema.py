@@ -44,6 +44,65 @@ def upgrade() -> None:
         batch_op.create_index("ix_user_pools_region_pk", ["region", "pk"], unique=False)
 
     op.create_table(
+        "groups",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("name_key", sa.String(length=128), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("role_arn", sa.String(length=2048), nullable=True),
+        sa.Column("precedence", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_groups_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_groups")),
+        sa.UniqueConstraint("pool_pk", "name_key", name=op.f("uq_groups_pool_pk_name_key")),
+    )
+    with op.batch_alter_table("groups", schema=None) as batch_op:
+        batch_op.create_index("ix_groups_pool_pk_pk", ["pool_pk", "pk"], unique=False)
+
+    op.create_table(
+        "outbox",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("username", sa.String(length=128), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("destination", sa.String(length=2048), nullable=False),
+        sa.Column("message_enc", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("sent_at", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_outbox_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_outbox")),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_pool_pk_pk", ["pool_pk", "pk"], unique=False)
+        batch_op.create_index("ix_outbox_status_pk", ["status", "pk"], unique=False)
+
+    op.create_table(
         "signing_keys",
         sa.Column(
             "pk",
@@ -130,6 +189,50 @@ def upgrade() -> None:
         sa.UniqueConstraint("scope", "domain", name=op.f("uq_user_pool_domains_scope_domain")),
     )
     op.create_table(
+        "users",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("username", sa.String(length=128), nullable=False),
+        sa.Column(
+            "username_key",
+            sa.String(length=128).with_variant(sa.String(length=128, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("sub", sa.String(length=36), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("password_enc", sa.Text(), nullable=True),
+        sa.Column("password_history_enc", sa.Text(), nullable=True),
+        sa.Column("password_expires_at", sa.BigInteger(), nullable=True),
+        sa.Column("pending", sa.Text(), nullable=True),
+        sa.Column("tokens_valid_after", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_users_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_users")),
+        sa.UniqueConstraint("pool_pk", "username_key", name=op.f("uq_users_pool_pk_username_key")),
+        sa.UniqueConstraint("sub", name=op.f("uq_users_sub")),
+    )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_users_pool_pk_enabled_pk", ["pool_pk", "enabled", "pk"], unique=False
+        )
+        batch_op.create_index("ix_users_pool_pk_pk", ["pool_pk", "pk"], unique=False)
+        batch_op.create_index(
+            "ix_users_pool_pk_status_pk", ["pool_pk", "status", "pk"], unique=False
+        )
+
+    op.create_table(
         "client_secrets",
         sa.Column(
             "pk",
@@ -156,12 +259,115 @@ def upgrade() -> None:
     with op.batch_alter_table("client_secrets", schema=None) as batch_op:
         batch_op.create_index("ix_client_secrets_client_pk_pk", ["client_pk", "pk"], unique=False)
 
+    op.create_table(
+        "codes",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("purpose", sa.String(length=32), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("expires_at", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_pk"], ["users.pk"], name=op.f("fk_codes_user_pk_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_codes")),
+        sa.UniqueConstraint("user_pk", "purpose", name=op.f("uq_codes_user_pk_purpose")),
+    )
+    op.create_table(
+        "group_members",
+        sa.Column("group_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["group_pk"],
+            ["groups.pk"],
+            name=op.f("fk_group_members_group_pk_groups"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_pk"],
+            ["users.pk"],
+            name=op.f("fk_group_members_user_pk_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("group_pk", "user_pk", name=op.f("pk_group_members")),
+    )
+    with op.batch_alter_table("group_members", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_group_members_user_pk_group_pk", ["user_pk", "group_pk"], unique=False
+        )
+
+    op.create_table(
+        "user_attributes",
+        sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column(
+            "value_key",
+            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_pk"],
+            ["users.pk"],
+            name=op.f("fk_user_attributes_user_pk_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_pk", "name", name=op.f("pk_user_attributes")),
+    )
+    with op.batch_alter_table("user_attributes", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_user_attributes_search", ["pool_pk", "name", "value_key", "user_pk"], unique=False
+        )
+
+    op.create_table(
+        "user_identifiers",
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("value_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_pk"],
+            ["users.pk"],
+            name=op.f("fk_user_identifiers_user_pk_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pool_pk", "kind", "value_hash", name=op.f("pk_user_identifiers")),
+    )
+    with op.batch_alter_table("user_identifiers", schema=None) as batch_op:
+        batch_op.create_index("ix_user_identifiers_user_pk", ["user_pk"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("user_identifiers", schema=None) as batch_op:
+        batch_op.drop_index("ix_user_identifiers_user_pk")
+
+    op.drop_table("user_identifiers")
+    with op.batch_alter_table("user_attributes", schema=None) as batch_op:
+        batch_op.drop_index("ix_user_attributes_search")
+
+    op.drop_table("user_attributes")
+    with op.batch_alter_table("group_members", schema=None) as batch_op:
+        batch_op.drop_index("ix_group_members_user_pk_group_pk")
+
+    op.drop_table("group_members")
+    op.drop_table("codes")
     with op.batch_alter_table("client_secrets", schema=None) as batch_op:
         batch_op.drop_index("ix_client_secrets_client_pk_pk")
 
     op.drop_table("client_secrets")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index("ix_users_pool_pk_status_pk")
+        batch_op.drop_index("ix_users_pool_pk_pk")
+        batch_op.drop_index("ix_users_pool_pk_enabled_pk")
+
+    op.drop_table("users")
     op.drop_table("user_pool_domains")
     with op.batch_alter_table("user_pool_clients", schema=None) as batch_op:
         batch_op.drop_index("ix_user_pool_clients_pool_pk_pk")
@@ -175,6 +381,15 @@ def downgrade() -> None:
         )
 
     op.drop_table("signing_keys")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_status_pk")
+        batch_op.drop_index("ix_outbox_pool_pk_pk")
+
+    op.drop_table("outbox")
+    with op.batch_alter_table("groups", schema=None) as batch_op:
+        batch_op.drop_index("ix_groups_pool_pk_pk")
+
+    op.drop_table("groups")
     with op.batch_alter_table("user_pools", schema=None) as batch_op:
         batch_op.drop_index("ix_user_pools_region_pk")
 

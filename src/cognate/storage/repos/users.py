@@ -1,0 +1,197 @@
+"""SQL for users, their attributes and their unique sign-in identifiers. No policy.
+
+Statements on the request path are built once and executed with bound parameters.
+Attribute rows carry their pool so that ListUsers filters are one index range scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cognate.storage.schema import user_attributes, user_identifiers, users
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    pk: int
+    pool_pk: int
+    username: str
+    sub: str
+    status: str
+    enabled: bool
+    password_enc: str | None
+    password_history_enc: str | None
+    password_expires_at: int | None
+    tokens_valid_after: int
+    created_at: int
+    updated_at: int
+
+
+_COLUMNS = (
+    users.c.pk,
+    users.c.pool_pk,
+    users.c.username,
+    users.c.sub,
+    users.c.status,
+    users.c.enabled,
+    users.c.password_enc,
+    users.c.password_history_enc,
+    users.c.password_expires_at,
+    users.c.tokens_valid_after,
+    users.c.created_at,
+    users.c.updated_at,
+)
+_BY_KEY = sa.select(*_COLUMNS).where(
+    users.c.pool_pk == sa.bindparam("pool_pk"), users.c.username_key == sa.bindparam("key")
+)
+_BY_KEY_FOR_UPDATE = _BY_KEY.with_for_update()
+_BY_PK = sa.select(*_COLUMNS).where(users.c.pk == sa.bindparam("user_pk"))
+_BY_PK_FOR_UPDATE = _BY_PK.with_for_update()
+_INSERT = sa.insert(users)
+_ATTRIBUTES = sa.select(user_attributes.c.name, user_attributes.c.value).where(
+    user_attributes.c.user_pk == sa.bindparam("user_pk")
+)
+_INSERT_ATTRIBUTE = sa.insert(user_attributes)
+_DELETE_ATTRIBUTE = sa.delete(user_attributes).where(
+    user_attributes.c.user_pk == sa.bindparam("user_pk"),
+    user_attributes.c.name == sa.bindparam("attribute"),
+)
+_INSERT_IDENTIFIER = sa.insert(user_identifiers)
+_DELETE_IDENTIFIER = sa.delete(user_identifiers).where(
+    user_identifiers.c.pool_pk == sa.bindparam("pool_pk"),
+    user_identifiers.c.kind == sa.bindparam("kind"),
+    user_identifiers.c.value_hash == sa.bindparam("value_hash"),
+)
+_IDENTIFIER_OWNER = sa.select(user_identifiers.c.user_pk).where(
+    user_identifiers.c.pool_pk == sa.bindparam("pool_pk"),
+    user_identifiers.c.kind == sa.bindparam("kind"),
+    user_identifiers.c.value_hash == sa.bindparam("value_hash"),
+)
+_UPDATE = sa.update(users).where(users.c.pk == sa.bindparam("user_pk"))
+_DELETE = sa.delete(users).where(users.c.pk == sa.bindparam("user_pk"))
+_COUNT = (
+    sa.select(sa.func.count()).select_from(users).where(users.c.pool_pk == sa.bindparam("pool_pk"))
+)
+
+
+def row_of(r: Any) -> UserRow:
+    return UserRow(
+        r.pk,
+        r.pool_pk,
+        r.username,
+        r.sub,
+        r.status,
+        bool(r.enabled),
+        r.password_enc,
+        r.password_history_enc,
+        r.password_expires_at,
+        r.tokens_valid_after,
+        r.created_at,
+        r.updated_at,
+    )
+
+
+def insert(conn: Connection, **values: Any) -> int:
+    """Insert a user; `values` are the `users` columns except pk."""
+    result = conn.execute(_INSERT, values)
+    pk = result.inserted_primary_key
+    assert pk is not None
+    return int(pk[0])
+
+
+def by_username(
+    conn: Connection, pool_pk: int, key: str, *, for_update: bool = False
+) -> UserRow | None:
+    query = _BY_KEY_FOR_UPDATE if for_update else _BY_KEY
+    r = conn.execute(query, {"pool_pk": pool_pk, "key": key}).first()
+    return row_of(r) if r is not None else None
+
+
+def by_pk(conn: Connection, user_pk: int, *, for_update: bool = False) -> UserRow | None:
+    query = _BY_PK_FOR_UPDATE if for_update else _BY_PK
+    r = conn.execute(query, {"user_pk": user_pk}).first()
+    return row_of(r) if r is not None else None
+
+
+def owner_of(conn: Connection, pool_pk: int, kind: str, value_hash: str) -> int | None:
+    """The user holding a unique sign-in identifier, if any."""
+    params = {"pool_pk": pool_pk, "kind": kind, "value_hash": value_hash}
+    return conn.execute(_IDENTIFIER_OWNER, params).scalar_one_or_none()
+
+
+def claim_identifier(
+    conn: Connection, pool_pk: int, kind: str, value_hash: str, user_pk: int
+) -> None:
+    """Give the identifier to the user; the primary key refuses a second holder."""
+    conn.execute(
+        _INSERT_IDENTIFIER,
+        {"pool_pk": pool_pk, "kind": kind, "value_hash": value_hash, "user_pk": user_pk},
+    )
+
+
+def release_identifier(conn: Connection, pool_pk: int, kind: str, value_hash: str) -> None:
+    conn.execute(_DELETE_IDENTIFIER, {"pool_pk": pool_pk, "kind": kind, "value_hash": value_hash})
+
+
+def attributes(conn: Connection, user_pk: int) -> dict[str, str]:
+    return {r.name: r.value for r in conn.execute(_ATTRIBUTES, {"user_pk": user_pk})}
+
+
+def attributes_of(conn: Connection, user_pks: Iterable[int]) -> dict[int, dict[str, str]]:
+    """Attributes of several users in one query."""
+    pks = list(user_pks)
+    found: dict[int, dict[str, str]] = {pk: {} for pk in pks}
+    if not pks:
+        return found
+    rows = conn.execute(
+        sa.select(user_attributes.c.user_pk, user_attributes.c.name, user_attributes.c.value).where(
+            user_attributes.c.user_pk.in_(pks)
+        )
+    )
+    for r in rows:
+        found[r.user_pk][r.name] = r.value
+    return found
+
+
+def put_attributes(
+    conn: Connection,
+    pool_pk: int,
+    user_pk: int,
+    values: dict[str, tuple[str, str]],
+    *,
+    new_user: bool = False,
+) -> None:
+    """Set attributes: name -> (value, search key), replacing existing values."""
+    if not new_user:
+        for name in values:
+            conn.execute(_DELETE_ATTRIBUTE, {"user_pk": user_pk, "attribute": name})
+    if values:
+        conn.execute(
+            _INSERT_ATTRIBUTE,
+            [
+                {"user_pk": user_pk, "pool_pk": pool_pk, "name": n, "value": v, "value_key": k}
+                for n, (v, k) in values.items()
+            ],
+        )
+
+
+def delete_attributes(conn: Connection, user_pk: int, names: Iterable[str]) -> None:
+    for name in names:
+        conn.execute(_DELETE_ATTRIBUTE, {"user_pk": user_pk, "attribute": name})
+
+
+def update(conn: Connection, user_pk: int, **values: Any) -> None:
+    conn.execute(_UPDATE, {"user_pk": user_pk, **values})
+
+
+def delete(conn: Connection, user_pk: int) -> None:
+    conn.execute(_DELETE, {"user_pk": user_pk})
+
+
+def count(conn: Connection, pool_pk: int) -> int:
+    return int(conn.execute(_COUNT, {"pool_pk": pool_pk}).scalar_one())
