@@ -25,10 +25,23 @@ def create(cognito: Any, pool_id: str, username: str, **attributes: str) -> Any:
 @pytest.fixture
 def people(cognito: Any, pool: dict[str, Any]) -> str:
     pool_id = str(pool["Id"])
-    create(cognito, pool_id, "alice", email="alice@example.com", given_name="Alice",
-           family_name="Reddy", phone_number="+15555550101")  # fmt: skip
-    create(cognito, pool_id, "albert", email="albert@example.org", given_name="Albert",
-           family_name="Reddy")  # fmt: skip
+    create(
+        cognito,
+        pool_id,
+        "alice",
+        email="alice@example.com",
+        given_name="Alice",
+        family_name="Reddy",
+        phone_number="+15555550101",
+    )
+    create(
+        cognito,
+        pool_id,
+        "albert",
+        email="albert@example.org",
+        given_name="Albert",
+        family_name="Reddy",
+    )
     create(cognito, pool_id, "bob", email="bob@example.com", name='Bob "The" Builder')
     cognito.admin_set_user_password(
         UserPoolId=pool_id, Username="bob", Password="Passw0rd!", Permanent=True
@@ -94,9 +107,13 @@ def test_bad_filters(cognito: Any, people: str, filter_: str, message: str) -> N
 def test_list_users_item_shape_and_attributes_to_get(cognito: Any, people: str) -> None:
     (user,) = cognito.list_users(UserPoolId=people, Filter='username = "bob"')["Users"]
     assert set(user) == {
-        "Username", "Attributes", "UserCreateDate", "UserLastModifiedDate", "Enabled",
+        "Username",
+        "Attributes",
+        "UserCreateDate",
+        "UserLastModifiedDate",
+        "Enabled",
         "UserStatus",
-    }  # fmt: skip
+    }
     assert user["Attributes"][0]["Name"] == "sub"
     (user,) = cognito.list_users(
         UserPoolId=people, Filter='username = "bob"', AttributesToGet=["email"]
@@ -119,8 +136,9 @@ def test_list_users_pages(cognito: Any, pool: dict[str, Any]) -> None:
     assert [u["Username"] for p in filtered for u in p["Users"]] == names
     token = cognito.list_users(UserPoolId=pool["Id"], Limit=2)["PaginationToken"]
     with pytest.raises(ClientError) as exc:  # a token belongs to its filter
-        cognito.list_users(UserPoolId=pool["Id"], Limit=2, Filter='email ^= "x"',
-                           PaginationToken=token)  # fmt: skip
+        cognito.list_users(
+            UserPoolId=pool["Id"], Limit=2, Filter='email ^= "x"', PaginationToken=token
+        )
     assert error(exc)[1].startswith(f"Paging marker {token} is invalid for request ")
 
 
@@ -130,14 +148,21 @@ def test_list_users_pages(cognito: Any, pool: dict[str, Any]) -> None:
 def test_group_lifecycle(cognito: Any, pool: dict[str, Any]) -> None:
     role = "arn:aws:iam::123456789012:role/admins"
     group = cognito.create_group(
-        UserPoolId=pool["Id"], GroupName="admins", Description="Admins", RoleArn=role,
+        UserPoolId=pool["Id"],
+        GroupName="admins",
+        Description="Admins",
+        RoleArn=role,
         Precedence=1,
-    )["Group"]  # fmt: skip
-    assert {k: group[k] for k in ("GroupName", "UserPoolId", "Description", "RoleArn",
-                                  "Precedence")} == {  # fmt: skip
-        "GroupName": "admins", "UserPoolId": pool["Id"], "Description": "Admins",
-        "RoleArn": role, "Precedence": 1,
-    }  # fmt: skip
+    )["Group"]
+    assert {
+        k: group[k] for k in ("GroupName", "UserPoolId", "Description", "RoleArn", "Precedence")
+    } == {
+        "GroupName": "admins",
+        "UserPoolId": pool["Id"],
+        "Description": "Admins",
+        "RoleArn": role,
+        "Precedence": 1,
+    }
     assert group["CreationDate"] == group["LastModifiedDate"]
     got = cognito.get_group(UserPoolId=pool["Id"], GroupName="admins")["Group"]
     assert got == group

@@ -34,8 +34,11 @@ def values(user: dict[str, Any]) -> dict[str, str]:
 
 @pytest.fixture
 def email_pool(cognito: Any) -> str:
-    return str(cognito.create_user_pool(PoolName="by-email", UsernameAttributes=["email"])[
-        "UserPool"]["Id"])  # fmt: skip
+    return str(
+        cognito.create_user_pool(PoolName="by-email", UsernameAttributes=["email"])["UserPool"][
+            "Id"
+        ]
+    )
 
 
 def test_email_as_username_gets_a_uuid_username(cognito: Any, email_pool: str) -> None:
@@ -94,10 +97,13 @@ def test_changing_the_sign_in_email_to_a_taken_one(cognito: Any, email_pool: str
 
 @pytest.fixture
 def alias_pool(cognito: Any) -> str:
-    return str(cognito.create_user_pool(
-        PoolName="aliases", AliasAttributes=["email", "preferred_username"],
-        AutoVerifiedAttributes=["email"],
-    )["UserPool"]["Id"])  # fmt: skip
+    return str(
+        cognito.create_user_pool(
+            PoolName="aliases",
+            AliasAttributes=["email", "preferred_username"],
+            AutoVerifiedAttributes=["email"],
+        )["UserPool"]["Id"]
+    )
 
 
 def test_email_format_usernames_are_refused_with_an_email_alias(
@@ -138,7 +144,7 @@ def test_force_alias_creation_moves_the_alias(cognito: Any, alias_pool: str) -> 
         UserAttributes=[
             {"Name": "email", "Value": "shared@example.com"},
             {"Name": "email_verified", "Value": "true"},
-        ],  # fmt: skip
+        ],
     )
     assert (
         cognito.admin_get_user(UserPoolId=alias_pool, Username="shared@example.com")["Username"]
@@ -182,7 +188,7 @@ def test_changed_email_is_unverified_and_gets_a_code(
         UserAttributes=[
             {"Name": "email", "Value": "jane@third.example.com"},
             {"Name": "email_verified", "Value": "true"},
-        ],  # fmt: skip
+        ],
     )
     assert len(read_outbox(server, alias_pool)) == 1
     found = cognito.admin_get_user(UserPoolId=alias_pool, Username="jane@third.example.com")
@@ -191,9 +197,10 @@ def test_changed_email_is_unverified_and_gets_a_code(
 
 def test_case_insensitive_pool_folds_email_aliases(cognito: Any) -> None:
     pool = cognito.create_user_pool(
-        PoolName="ci-alias", AliasAttributes=["email"],
+        PoolName="ci-alias",
+        AliasAttributes=["email"],
         UsernameConfiguration={"CaseSensitive": False},
-    )["UserPool"]["Id"]  # fmt: skip
+    )["UserPool"]["Id"]
     create(cognito, pool, "jane", email="Jane@Example.com", email_verified="true")
     assert (
         cognito.admin_get_user(UserPoolId=pool, Username="JANE@example.COM")["Username"] == "jane"
@@ -205,17 +212,25 @@ def test_case_insensitive_pool_folds_email_aliases(cognito: Any) -> None:
 
 @pytest.fixture
 def schema_pool(cognito: Any) -> str:
-    return str(cognito.create_user_pool(
-        PoolName="schema",
-        Schema=[
-            {"Name": "tenant", "AttributeDataType": "String", "Mutable": False},
-            {"Name": "level", "AttributeDataType": "Number",
-             "NumberAttributeConstraints": {"MinValue": "1", "MaxValue": "10"}},
-            {"Name": "code", "AttributeDataType": "String",
-             "StringAttributeConstraints": {"MinLength": "2", "MaxLength": "4"}},
-            {"Name": "name", "AttributeDataType": "String", "Required": True},
-        ],
-    )["UserPool"]["Id"])  # fmt: skip
+    return str(
+        cognito.create_user_pool(
+            PoolName="schema",
+            Schema=[
+                {"Name": "tenant", "AttributeDataType": "String", "Mutable": False},
+                {
+                    "Name": "level",
+                    "AttributeDataType": "Number",
+                    "NumberAttributeConstraints": {"MinValue": "1", "MaxValue": "10"},
+                },
+                {
+                    "Name": "code",
+                    "AttributeDataType": "String",
+                    "StringAttributeConstraints": {"MinLength": "2", "MaxLength": "4"},
+                },
+                {"Name": "name", "AttributeDataType": "String", "Required": True},
+            ],
+        )["UserPool"]["Id"]
+    )
 
 
 def test_attribute_values_are_checked_against_the_schema(cognito: Any, schema_pool: str) -> None:
@@ -226,8 +241,13 @@ def test_attribute_values_are_checked_against_the_schema(cognito: Any, schema_po
         "Attributes did not conform to the schema: custom:nope: Attribute does not exist in "
         "the schema.\ncustom:other: Attribute does not exist in the schema.\n",
     )
-    for bad in ({"custom:level": "eleven"}, {"custom:level": "11"}, {"custom:code": "x"},
-                {"custom:code": "toolong"}, {"email_verified": "yes"}):  # fmt: skip
+    for bad in (
+        {"custom:level": "eleven"},
+        {"custom:level": "11"},
+        {"custom:code": "x"},
+        {"custom:code": "toolong"},
+        {"email_verified": "yes"},
+    ):
         with pytest.raises(ClientError) as exc:
             create(cognito, schema_pool, "u2", **bad)
         code, message = error(exc)
@@ -259,11 +279,12 @@ def test_immutable_attributes_are_set_only_at_creation(cognito: Any, schema_pool
             UserAttributes=[
                 {"Name": "custom:tenant", "Value": "other"},
                 {"Name": "sub", "Value": "x"},
-            ],  # fmt: skip
+            ],
         )
     assert error(exc) == (
         "InvalidParameterException",
-        "user.custom:tenant: Attribute cannot be updated.\nuser.sub: Attribute cannot be updated.\n",
+        "user.custom:tenant: Attribute cannot be updated.\n"
+        "user.sub: Attribute cannot be updated.\n",
     )
 
 
@@ -275,7 +296,7 @@ def test_update_and_delete_attributes(cognito: Any, schema_pool: str) -> None:
         UserAttributes=[
             {"Name": "given_name", "Value": "J"},
             {"Name": "custom:code", "Value": "abc"},
-        ],  # fmt: skip
+        ],
     )
     attrs = values(cognito.admin_get_user(**ids))
     assert (attrs["given_name"], attrs["custom:code"]) == ("J", "abc")

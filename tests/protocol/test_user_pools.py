@@ -10,10 +10,27 @@ import pytest
 from botocore.exceptions import ClientError
 
 STANDARD = [
-    "sub", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
-    "profile", "picture", "website", "email", "email_verified", "gender", "birthdate",
-    "zoneinfo", "locale", "phone_number", "phone_number_verified", "address", "updated_at",
-]  # fmt: skip
+    "sub",
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "email",
+    "email_verified",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "phone_number",
+    "phone_number_verified",
+    "address",
+    "updated_at",
+]
 
 
 def error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
@@ -50,8 +67,15 @@ def test_pool_created_with_only_a_name_has_cognitos_defaults(cognito: Any, regio
         "UnusedAccountValidityDays": 7,
     }
     assert pool["UserPoolTier"] == "ESSENTIALS"
-    for absent in ("UsernameConfiguration", "AccountRecoverySetting", "AliasAttributes",
-                   "UsernameAttributes", "AutoVerifiedAttributes", "Domain", "Status"):  # fmt: skip
+    for absent in (
+        "UsernameConfiguration",
+        "AccountRecoverySetting",
+        "AliasAttributes",
+        "UsernameAttributes",
+        "AutoVerifiedAttributes",
+        "Domain",
+        "Status",
+    ):
         assert absent not in pool
     assert [a["Name"] for a in pool["SchemaAttributes"]] == STANDARD
     schema = {a["Name"]: a for a in pool["SchemaAttributes"]}

@@ -31,11 +31,13 @@ def attributes(user: dict[str, Any], key: str = "Attributes") -> dict[str, str]:
 def test_admin_create_user_response(cognito: Any, pool: dict[str, Any]) -> None:
     before = dt.datetime.now(dt.UTC)
     user = create(
-        cognito, pool, UserAttributes=[
+        cognito,
+        pool,
+        UserAttributes=[
             {"Name": "email", "Value": "alice@example.com"},
             {"Name": "name", "Value": "Alice"},
         ],
-    )  # fmt: skip
+    )
     assert user["Username"] == "alice"
     assert user["Enabled"] is True
     assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
@@ -137,7 +139,7 @@ def test_invitation_is_rendered_from_the_template(server: Any, cognito: Any) -> 
         UserAttributes=[
             {"Name": "email", "Value": "bob@example.com"},
             {"Name": "phone_number", "Value": "+15555550100"},
-        ],  # fmt: skip
+        ],
         DesiredDeliveryMediums=["EMAIL", "SMS"],
     )
     email, sms = read_outbox(server, pool["Id"])
@@ -152,14 +154,20 @@ def test_invitation_is_rendered_from_the_template(server: Any, cognito: Any) -> 
     # the generated temporary password satisfies the default policy
     temporary = password.group(1)
     assert len(temporary) >= 8
-    assert re.search(r"[A-Z]", temporary) and re.search(r"[a-z]", temporary)
-    assert re.search(r"[0-9]", temporary) and re.search(r"[^A-Za-z0-9]", temporary)
+    assert re.search(r"[A-Z]", temporary)
+    assert re.search(r"[a-z]", temporary)
+    assert re.search(r"[0-9]", temporary)
+    assert re.search(r"[^A-Za-z0-9]", temporary)
     assert (sms.channel, sms.destination) == ("SMS", "+15555550100")
     assert sms.body == f"Your username is bob and temporary password is {temporary}"
     # it is really the user's password: setting it again is refused by nothing, and
     # RESEND replaces it
-    cognito.admin_create_user(UserPoolId=pool["Id"], Username="bob", MessageAction="RESEND",
-                              DesiredDeliveryMediums=["EMAIL"])  # fmt: skip
+    cognito.admin_create_user(
+        UserPoolId=pool["Id"],
+        Username="bob",
+        MessageAction="RESEND",
+        DesiredDeliveryMediums=["EMAIL"],
+    )
     resent = read_outbox(server, pool["Id"])[-1]
     assert resent.kind == "invitation"
     assert resent.body != email.body
@@ -246,9 +254,15 @@ def test_reset_password(server: Any, cognito: Any, pool: dict[str, Any]) -> None
         "Cannot reset password for the user as there is no registered/verified email or "
         "phone_number",
     )
-    create(cognito, pool, "hasmail", UserAttributes=[
-        {"Name": "email", "Value": "h@example.com"}, {"Name": "email_verified", "Value": "true"},
-    ])  # fmt: skip
+    create(
+        cognito,
+        pool,
+        "hasmail",
+        UserAttributes=[
+            {"Name": "email", "Value": "h@example.com"},
+            {"Name": "email_verified", "Value": "true"},
+        ],
+    )
     cognito.admin_set_user_password(
         UserPoolId=pool["Id"], Username="hasmail", Password="Passw0rd!", Permanent=True
     )
@@ -257,8 +271,10 @@ def test_reset_password(server: Any, cognito: Any, pool: dict[str, Any]) -> None
     assert user["UserStatus"] == "RESET_REQUIRED"
     (message,) = read_outbox(server, pool["Id"])
     assert (message.kind, message.channel, message.destination) == (
-        "forgot_password", "EMAIL", "h@example.com",
-    )  # fmt: skip
+        "forgot_password",
+        "EMAIL",
+        "h@example.com",
+    )
     assert re.fullmatch(r"Your verification code is \d{6}\.", message.body)
 
 

@@ -53,6 +53,6 @@ def read_outbox(server: CognateServer, pool_id: str) -> list[Message]:
                 row.username,
                 content["subject"],
                 content["body"],
-            )  # fmt: skip
+            )
         )
     return messages

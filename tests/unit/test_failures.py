@@ -70,10 +70,15 @@ def test_a_failed_transaction_writes_nothing(settings: Settings) -> None:
     def insert_then_fail(conn: sa.engine.Connection) -> None:
         conn.execute(
             sa.insert(user_pools).values(
-                id="us-east-1_partial00", region="us-east-1", name="p", settings="{}",
-                tags="{}", created_at=0, updated_at=0,
+                id="us-east-1_partial00",
+                region="us-east-1",
+                name="p",
+                settings="{}",
+                tags="{}",
+                created_at=0,
+                updated_at=0,
             )
-        )  # fmt: skip
+        )
         raise RuntimeError("crash after the first write")
 
     with pytest.raises(RuntimeError):

@@ -85,8 +85,11 @@ class GroupService:
             scope = load_scope(conn, region, request["UserPoolId"])
             group = require_group(conn, scope, request["GroupName"])
             changes: dict[str, Any] = {"updated_at": self._clock.now_ms()}
-            for member, column in (("Description", "description"), ("RoleArn", "role_arn"),
-                                   ("Precedence", "precedence")):  # fmt: skip
+            for member, column in (
+                ("Description", "description"),
+                ("RoleArn", "role_arn"),
+                ("Precedence", "precedence"),
+            ):
                 if member in request:
                     changes[column] = request[member]
             groups_repo.update(conn, group.pk, **changes)

@@ -31,8 +31,16 @@ _FILTER = re.compile(r'\s*([A-Za-z_:]+)\s*(\^=|=)\s*"((?:[^"\\]|\\.)*)"\s*')
 _ATTRIBUTE_FILTERS = frozenset(
     {"email", "phone_number", "name", "given_name", "family_name", "preferred_username"}
 )
-_STATUSES = ("UNCONFIRMED", "CONFIRMED", "EXTERNAL_PROVIDER", "RESET_REQUIRED",
-             "FORCE_CHANGE_PASSWORD", "ARCHIVED", "COMPROMISED", "UNKNOWN")  # fmt: skip
+_STATUSES = (
+    "UNCONFIRMED",
+    "CONFIRMED",
+    "EXTERNAL_PROVIDER",
+    "RESET_REQUIRED",
+    "FORCE_CHANGE_PASSWORD",
+    "ARCHIVED",
+    "COMPROMISED",
+    "UNKNOWN",
+)
 PARSE_ERROR = "Error while parsing filter."  # observed
 
 

@@ -238,8 +238,10 @@ class UserService:
         """A changed email or phone is unverified unless the request verifies it; with
         auto-verification on, the user is sent a code for it."""
         auto = set(scope.settings.get("AutoVerifiedAttributes") or [])
-        for name, flag, channel in ((EMAIL, "email_verified", EMAIL_CHANNEL),
-                                    (PHONE, "phone_number_verified", SMS_CHANNEL)):  # fmt: skip
+        for name, flag, channel in (
+            (EMAIL, "email_verified", EMAIL_CHANNEL),
+            (PHONE, "phone_number_verified", SMS_CHANNEL),
+        ):
             if name not in changes or changes[name] == old.get(name):
                 continue
             if changes[name] == "":

@@ -52,16 +52,24 @@ def admin_remove_user_from_group(svc: Services, ctx: RequestContext, p: Params) 
 @operation("AdminListGroupsForUser")
 def admin_list_groups_for_user(svc: Services, ctx: RequestContext, p: Params) -> Params:
     page = svc.groups.groups_of_user(
-        ctx.region, p["UserPoolId"], p["Username"], p.get("Limit"), p.get("NextToken"),
+        ctx.region,
+        p["UserPoolId"],
+        p["Username"],
+        p.get("Limit"),
+        p.get("NextToken"),
         ctx.request_id,
-    )  # fmt: skip
+    )
     return {"Groups": page.items, "NextToken": page.next_token}
 
 
 @operation("ListUsersInGroup")
 def list_users_in_group(svc: Services, ctx: RequestContext, p: Params) -> Params:
     page = svc.groups.users_in_group(
-        ctx.region, p["UserPoolId"], p["GroupName"], p.get("Limit"), p.get("NextToken"),
+        ctx.region,
+        p["UserPoolId"],
+        p["GroupName"],
+        p.get("Limit"),
+        p.get("NextToken"),
         ctx.request_id,
-    )  # fmt: skip
+    )
     return {"Users": page.items, "NextToken": page.next_token}

@@ -53,11 +53,18 @@ def add_message(conn: Connection, **values: Any) -> None:
 def messages_of_pool(conn: Connection, pool_pk: int) -> list[MessageRow]:
     return [
         MessageRow(
-            r.pk, r.user_pk, r.username, r.kind, r.channel, r.destination, r.message_enc,
-            r.status, r.created_at,
+            r.pk,
+            r.user_pk,
+            r.username,
+            r.kind,
+            r.channel,
+            r.destination,
+            r.message_enc,
+            r.status,
+            r.created_at,
         )
         for r in conn.execute(_POOL_MESSAGES, {"pool_pk": pool_pk})
-    ]  # fmt: skip
+    ]
 
 
 def replace_code(
