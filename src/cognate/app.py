@@ -35,6 +35,7 @@ from cognate.domain.pagination import PageTokens
 from cognate.domain.pool_mfa import PoolMfaService
 from cognate.domain.pools import PoolService
 from cognate.domain.secretbox import MasterKeyError, SecretBox, decode_key, load_or_create_key_file
+from cognate.domain.sign_up import SignUpService
 from cognate.domain.tags import TagService
 from cognate.domain.user_passwords import UserPasswordService
 from cognate.domain.user_search import UserSearch
@@ -103,6 +104,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         user_passwords=UserPasswordService(db, clock, vault, notifier),
         user_search=UserSearch(db, tokens),
         groups=GroupService(db, clock, tokens),
+        sign_up=SignUpService(db, clock, box, vault, notifier),
     )
     model.warm_up()
     return Runtime(settings, db, services)

@@ -10,6 +10,7 @@ from cognate.domain.groups import GroupService
 from cognate.domain.keys import KeyService
 from cognate.domain.pool_mfa import PoolMfaService
 from cognate.domain.pools import PoolService
+from cognate.domain.sign_up import SignUpService
 from cognate.domain.tags import TagService
 from cognate.domain.user_passwords import UserPasswordService
 from cognate.domain.user_search import UserSearch
@@ -28,3 +29,4 @@ class Services:
     user_passwords: UserPasswordService
     user_search: UserSearch
     groups: GroupService
+    sign_up: SignUpService

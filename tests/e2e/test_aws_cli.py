@@ -114,3 +114,60 @@ def test_unknown_pool_is_reported_by_the_aws_cli(cli: Cli, region: str) -> None:
         "An error occurred (ResourceNotFoundException) when calling the DescribeUserPool "
         f"operation: User pool {missing} does not exist."
     ) in result.stderr
+
+
+def test_users_and_groups_with_the_aws_cli(cli: Cli) -> None:
+    pool_id = cli.json("create-user-pool", "--pool-name", "people")["UserPool"]["Id"]
+
+    def ok(*args: str) -> None:
+        result = cli.run(*args)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == ""
+
+    user = cli.json(
+        "admin-create-user", "--user-pool-id", pool_id, "--username", "jane",
+        "--temporary-password", "Temp0rary!", "--message-action", "SUPPRESS",
+        "--user-attributes", "Name=email,Value=jane@example.com", "Name=given_name,Value=Jane",
+    )["User"]  # fmt: skip
+    assert (user["Username"], user["UserStatus"]) == ("jane", "FORCE_CHANGE_PASSWORD")
+    pool = ["--user-pool-id", pool_id]
+    jane = [*pool, "--username", "jane"]
+    ok("admin-update-user-attributes", *jane, "--user-attributes", "Name=family_name,Value=Doe")
+    ok("admin-delete-user-attributes", *jane, "--user-attribute-names", "given_name")
+    got = cli.json("admin-get-user", *jane)
+    names = {a["Name"]: a["Value"] for a in got["UserAttributes"]}
+    assert names["family_name"] == "Doe"
+    assert "given_name" not in names
+    ok("admin-disable-user", *jane)
+    assert cli.json("admin-get-user", *jane)["Enabled"] is False
+    ok("admin-enable-user", *jane)
+    ok("admin-set-user-password", *jane, "--password", "Passw0rd!", "--permanent")
+    assert cli.json("admin-get-user", *jane)["UserStatus"] == "CONFIRMED"
+    refused = cli.run("admin-confirm-sign-up", *jane)
+    assert "User cannot be confirmed. Current status is CONFIRMED" in refused.stderr
+    ok("admin-update-user-attributes", *jane, "--user-attributes", "Name=email_verified,Value=true")
+    ok("admin-reset-user-password", *jane)
+    assert cli.json("admin-get-user", *jane)["UserStatus"] == "RESET_REQUIRED"
+    found = cli.json("list-users", *pool, "--filter", 'email = "jane@example.com"')
+    assert [u["Username"] for u in found["Users"]] == ["jane"]
+
+    group = cli.json("create-group", *pool, "--group-name", "staff", "--precedence", "2")["Group"]
+    assert (group["GroupName"], group["Precedence"]) == ("staff", 2)
+    assert cli.json("get-group", *pool, "--group-name", "staff")["Group"] == group
+    updated = cli.json("update-group", *pool, "--group-name", "staff", "--description", "Staff")
+    assert updated["Group"]["Description"] == "Staff"
+    assert [g["GroupName"] for g in cli.json("list-groups", *pool)["Groups"]] == ["staff"]
+    ok("admin-add-user-to-group", *jane, "--group-name", "staff")
+    groups = cli.json("admin-list-groups-for-user", *jane)["Groups"]
+    assert [g["GroupName"] for g in groups] == ["staff"]
+    members = cli.json("list-users-in-group", *pool, "--group-name", "staff")["Users"]
+    assert [u["Username"] for u in members] == ["jane"]
+    ok("admin-remove-user-from-group", *jane, "--group-name", "staff")
+    assert cli.json("list-users-in-group", *pool, "--group-name", "staff")["Users"] == []
+    ok("delete-group", *pool, "--group-name", "staff")
+    ok("admin-delete-user", *jane)
+    missing = cli.run("admin-get-user", *jane)
+    assert (
+        "An error occurred (UserNotFoundException) when calling the AdminGetUser operation: "
+        "User does not exist."
+    ) in missing.stderr

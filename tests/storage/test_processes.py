@@ -237,3 +237,45 @@ def test_secrets_are_not_stored_in_plaintext(tmp_path: Path) -> None:
     raw: Any = b"".join(p.read_bytes() for p in tmp_path.glob("sealed.db*"))
     assert secret.encode() not in raw
     assert b"PRIVATE KEY" not in raw
+
+
+def test_same_username_and_alias_races_have_one_winner(tmp_path: Path, database_url: str) -> None:
+    with running(tmp_path, database_url, "--workers", "2") as server:
+        reg = region()
+        cognito = make_client(server.endpoint, reg)
+        pool_id = cognito.create_user_pool(PoolName="p", AliasAttributes=["email"])["UserPool"][
+            "Id"
+        ]
+
+        def create(args: tuple[str, str | None]) -> str:
+            username, email = args
+            attributes = []
+            if email is not None:
+                attributes = [
+                    {"Name": "email", "Value": email},
+                    {"Name": "email_verified", "Value": "true"},
+                ]
+            try:
+                make_client(server.endpoint, reg).admin_create_user(
+                    UserPoolId=pool_id,
+                    Username=username,
+                    MessageAction="SUPPRESS",
+                    UserAttributes=attributes,
+                )
+            except ClientError as exc:
+                return exc.response["Error"]["Message"]
+            return "created"
+
+        with concurrent.futures.ThreadPoolExecutor(8) as executor:
+            same_name = list(executor.map(create, [("racer", None)] * 8))
+            same_alias = list(
+                executor.map(create, [(f"user{i}", "shared@example.com") for i in range(8)])
+            )
+        assert same_name.count("created") == 1
+        assert set(same_name) == {"created", "User account already exists"}
+        assert same_alias.count("created") == 1
+        assert set(same_alias) == {"created", "An account with the given email already exists."}
+        owner = cognito.admin_get_user(UserPoolId=pool_id, Username="shared@example.com")
+        assert owner["Username"] == f"user{same_alias.index('created')}"
+        users = cognito.list_users(UserPoolId=pool_id)["Users"]
+        assert len(users) == 2

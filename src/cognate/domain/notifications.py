@@ -42,6 +42,18 @@ def code_lifetime_ms(purpose: str) -> int:
     return HOUR_MS if purpose == "forgot_password" else 24 * HOUR_MS
 
 
+def mask_destination(channel: str, destination: str) -> str:
+    """Where a code went, as Cognito shows it: `j***@e***.com`, `+*******1212`."""
+    if channel == SMS:
+        visible = destination[-4:]
+        return "+" + "*" * max(len(destination) - 1 - len(visible), 0) + visible
+    local, _, domain = destination.partition("@")
+    name, dot, tld = domain.rpartition(".")
+    if not dot:
+        name, tld = domain, ""
+    return f"{local[:1]}***@{name[:1]}***{dot}{tld}"
+
+
 @dataclass(frozen=True, slots=True)
 class Recipient:
     pool_pk: int

@@ -91,9 +91,7 @@ class UserService:
             destinations = _destinations(values, mediums)
         sub = str(uuid.uuid4())
         username = username or sub
-        if find_user(conn, scope, requested) is not None or users_repo.by_username(
-            conn, scope.pool.pk, scope.sign_in.username_key(username)
-        ):
+        if find_user(conn, scope, requested) is not None:
             raise UsernameExistsException("User account already exists")
         policy = passwords.policy_of(scope.settings)
         temporary = request.get("TemporaryPassword") or None
@@ -103,21 +101,21 @@ class UserService:
             temporary = passwords.generate_temporary(policy)
         now = self._clock.now_ms()
         record = passwords.make_record(scope.pool.id, username, temporary)
+        row: dict[str, Any] = {
+            "pool_pk": scope.pool.pk,
+            "username": username,
+            "sub": sub,
+            "status": UserStatus.FORCE_CHANGE_PASSWORD.value,
+            "enabled": True,
+            "password_enc": self._vault.seal(sub, record),
+            "password_history_enc": None,
+            "password_expires_at": temporary_password_expiry(scope.settings, now),
+            "tokens_valid_after": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
         user_pk = users_repo.insert(
-            conn,
-            pool_pk=scope.pool.pk,
-            username=username,
-            username_key=scope.sign_in.username_key(username),
-            sub=sub,
-            status=UserStatus.FORCE_CHANGE_PASSWORD,
-            enabled=True,
-            password_enc=self._vault.seal(sub, record),
-            password_history_enc=None,
-            password_expires_at=temporary_password_expiry(scope.settings, now),
-            pending=None,
-            tokens_valid_after=0,
-            created_at=now,
-            updated_at=now,
+            conn, username_key=scope.sign_in.username_key(username), pending=None, **row
         )
         write_attributes(
             conn,
@@ -130,9 +128,7 @@ class UserService:
         )
         recipient = Recipient(scope.pool.pk, user_pk, requested)
         self._notifier.invitation(conn, recipient, scope.settings, destinations, temporary, now)
-        user = users_repo.by_pk(conn, user_pk)
-        assert user is not None
-        return user_summary(user, values)
+        return user_summary(UserRow(pk=user_pk, **row), values)
 
     def _resend(
         self, conn: Connection, scope: PoolScope, request: dict[str, Any], mediums: list[str]

@@ -4,6 +4,14 @@ Handlers are thin: they map the validated request onto a domain service call and
 result onto the response members. Cognito's rules live in `cognate.domain`.
 """
 
-from cognate.operations import clients, domains, groups, tags, user_pools, users_admin
+from cognate.operations import (
+    clients,
+    domains,
+    groups,
+    tags,
+    user_pools,
+    users_admin,
+    users_self,
+)
 
-__all__ = ["clients", "domains", "groups", "tags", "user_pools", "users_admin"]
+__all__ = ["clients", "domains", "groups", "tags", "user_pools", "users_admin", "users_self"]

@@ -51,6 +51,9 @@ _BY_ID = (
     user_pool_clients.c.pool_pk == sa.bindparam("pool_pk"),
 )
 _GET = sa.select(*_COLUMNS).where(*_BY_ID)
+_BY_CLIENT_ID = sa.select(*_COLUMNS).where(
+    user_pool_clients.c.client_id == sa.bindparam("client_id")
+)
 _GET_FOR_UPDATE = _GET.with_for_update()
 _INSERT = sa.insert(user_pool_clients)
 _UPDATE = (
@@ -126,6 +129,12 @@ def get(
 ) -> ClientRow | None:
     query = _GET_FOR_UPDATE if for_update else _GET
     r = conn.execute(query, {"client_id": client_id, "pool_pk": pool_pk}).first()
+    return _row(r) if r is not None else None
+
+
+def by_client_id(conn: Connection, client_id: str) -> ClientRow | None:
+    """A client found by its id alone (unsigned requests name only the client)."""
+    r = conn.execute(_BY_CLIENT_ID, {"client_id": client_id}).first()
     return _row(r) if r is not None else None
 
 

@@ -52,6 +52,7 @@ _COLUMNS = (
 _BY_ID = (user_pools.c.id == sa.bindparam("pool_id"), user_pools.c.region == sa.bindparam("region"))
 _GET = sa.select(*_COLUMNS).where(*_BY_ID)
 _GET_FOR_UPDATE = _GET.with_for_update()
+_BY_PK = sa.select(*_COLUMNS).where(user_pools.c.pk == sa.bindparam("pool_pk"))
 _GET_WITH_DOMAINS = sa.select(
     *_COLUMNS,
     _domain_of_kind("prefix").label("prefix_domain"),
@@ -113,6 +114,12 @@ def insert(
 def get(conn: Connection, pool_id: str, region: str, *, for_update: bool = False) -> PoolRow | None:
     query = _GET_FOR_UPDATE if for_update else _GET
     r = conn.execute(query, {"pool_id": pool_id, "region": region}).first()
+    return _row(r) if r is not None else None
+
+
+def by_pk(conn: Connection, pool_pk: int, *, for_update: bool = False) -> PoolRow | None:
+    query = _BY_PK.with_for_update() if for_update else _BY_PK
+    r = conn.execute(query, {"pool_pk": pool_pk}).first()
     return _row(r) if r is not None else None
 
 
