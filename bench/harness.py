@@ -206,16 +206,18 @@ def run_wrk(
     before, t0 = cpu_seconds(server.proc.pid), time.monotonic()
     deadline, env = t0 + seconds + 60, {**os.environ, **env}
     with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as wrk:
-        while stop_file and wrk.poll() is None and time.monotonic() < deadline:
-            if stop_file.exists():
-                wrk.send_signal(signal.SIGINT)  # taskset execs wrk: this pid is wrk
-                break
-            time.sleep(0.005)
         try:
+            while stop_file and wrk.poll() is None and time.monotonic() < deadline:
+                if stop_file.exists():
+                    wrk.send_signal(signal.SIGINT)  # taskset execs wrk: this pid is wrk
+                    break
+                time.sleep(0.005)
             out, err = wrk.communicate(timeout=max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired as exc:
-            wrk.kill()
             raise BenchError(f"wrk did not finish {seconds + 60}s after it started") from exc
+        finally:
+            if wrk.poll() is None:  # timed out, or we are stopping (SIGTERM, Ctrl-C)
+                wrk.kill()
     stdout, stderr = out.decode(errors="replace"), err.decode(errors="replace")
     after, wall = cpu_seconds(server.proc.pid), time.monotonic() - t0
     found = re.search(r"^BENCH_RESULT (\{.*\})$", stdout, re.M)

@@ -16,13 +16,16 @@ meaningless) and the exit status is then 1.  A run during which other processes 
 10% of core 0 or core 1 is flagged as contended (its numbers are too low).
 
 The Markdown report is printed and also written to bench/results/latest.md.
+
+With --users, the user-population benchmark of bench/users.py runs instead (pools grown to
+--sizes users; AdminCreateUser, AdminGetUser and ListUsers with a filter; report in
+bench/results/users.md).  The shared machinery (servers, wrk, /proc) is in bench/harness.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import itertools
 import json
 import os
 import shutil
@@ -32,6 +35,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import users
 from harness import (
     AUTH,
     BENCH,
@@ -141,17 +145,6 @@ def report(servers: dict[str, Server], args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sizes(text: str) -> list[int]:
-    """Parse --sizes: comma-separated, strictly ascending positive integers."""
-    try:
-        values = [int(part) for part in text.split(",")]
-    except ValueError:
-        values = []
-    if not values or values[0] < 1 or any(a >= b for a, b in itertools.pairwise(values)):
-        raise argparse.ArgumentTypeError(f"not ascending positive integers: {text!r}")
-    return values
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per run [10]")
@@ -162,7 +155,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--sizes",
-        type=sizes,
+        type=users.parse_sizes,
         default=[1_000, 10_000, 100_000],
         help="--users: pool sizes to grow to, ascending [1000,10000,100000]",
     )
@@ -178,8 +171,6 @@ def main() -> int:
     servers: dict[str, Server] = {}
     try:
         if args.users:
-            import users  # bench/users.py
-
             return users.run(args, tmp, servers)
         for name in ("cognate", "moto"):
             if args.only in (None, name):
