@@ -21,11 +21,12 @@ from sqlalchemy.engine import Connection
 
 from cognate.api.exceptions import (
     InvalidParameterException,
+    ResourceNotFoundException,
     UnsupportedUserStateException,
     UsernameExistsException,
     UserNotFoundException,
 )
-from cognate.domain import passwords
+from cognate.domain import messages, passwords
 from cognate.domain.clock import Clock
 from cognate.domain.notifications import EMAIL as EMAIL_CHANNEL
 from cognate.domain.notifications import SMS as SMS_CHANNEL
@@ -42,7 +43,7 @@ from cognate.domain.user_store import (
     user_summary,
     write_attributes,
 )
-from cognate.domain.usernames import EMAIL, PHONE
+from cognate.domain.usernames import EMAIL, PHONE, SignIn
 from cognate.storage.db import Database
 from cognate.storage.repos import users as users_repo
 from cognate.storage.repos.users import UserRow
@@ -166,6 +167,22 @@ class UserService:
     # ------------------------------------------------------------------ read / delete
 
     def admin_get_user(self, region: str, pool_id: str, username: str) -> dict[str, Any]:
+        # Fast path, one statement: the pool and the user named by their username.
+        keys = (username, username.casefold())
+        pool, found = self._db.read_one(
+            "admin_get_user", lambda conn: users_repo.pool_and_users(conn, pool_id, region, keys)
+        )
+        if pool is None:
+            raise ResourceNotFoundException(messages.user_pool_not_found(pool_id))
+        sign_in = SignIn.of(pool.id, pool.settings)
+        wanted = sign_in.username_key(username)
+        for candidate in found:
+            if candidate.key == wanted:
+                return user_details(candidate.user, candidate.attributes)
+        if not sign_in.lookup_kinds():
+            raise UserNotFoundException(USER_NOT_FOUND)
+
+        # The Username may be an alias: the general look-up.
         def get_txn(conn: Connection) -> dict[str, Any]:
             scope = load_scope(conn, region, pool_id)
             user = require_user(conn, scope, username)

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _WRITE_OPTION = "cognate_write"
+_AUTOCOMMIT_OPTION = "cognate_autocommit"
 _MAX_ATTEMPTS = 8
 _PG_POOL_SIZE = 10
 
@@ -125,6 +126,19 @@ class Database:
         """Run `fn` in a read-only transaction named `name`."""
         return self._run(name, fn, write=False)
 
+    def read_one(self, name: str, fn: Callable[[Connection], T]) -> T:
+        """Run `fn`, which issues a single SELECT, without a transaction around it.
+
+        One statement is consistent on its own; skipping BEGIN and COMMIT saves two round
+        trips on the hottest read paths.
+        """
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = conn.execution_options(**{_AUTOCOMMIT_OPTION: True})
+            else:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            return fn(conn)
+
     def write(self, name: str, fn: Callable[[Connection], T], *, conflicts: int = 0) -> T:
         """Run `fn` in a write transaction named `name`, retrying on contention.
 
@@ -193,5 +207,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(_AUTOCOMMIT_OPTION):
+            return  # a single statement (Database.read_one): SQLite autocommits it
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION) else "BEGIN")

@@ -13,7 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cognate.storage.schema import user_attributes, user_identifiers, users
+from cognate.storage.jsoncol import loads
+from cognate.storage.repos.pools import PoolRow
+from cognate.storage.schema import user_attributes, user_identifiers, user_pools, users
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,3 +197,88 @@ def delete(conn: Connection, user_pk: int) -> None:
 
 def count(conn: Connection, pool_pk: int) -> int:
     return int(conn.execute(_COUNT, {"pool_pk": pool_pk}).scalar_one())
+
+
+# --------------------------------------------------------------------------- one-query reads
+
+_POOL_COLUMNS = [c.label(f"p_{c.name}") for c in user_pools.c]
+_USER_COLUMNS = [c.label(f"u_{c.name}") for c in users.c if c.name != "pending"]
+_KEY_A: Any = sa.bindparam("key_a")
+_KEY_B: Any = sa.bindparam("key_b")
+_POOL_USER_ATTRIBUTES = (
+    sa.select(
+        *_POOL_COLUMNS,
+        *_USER_COLUMNS,
+        user_attributes.c.name.label("a_name"),
+        user_attributes.c.value.label("a_value"),
+    )
+    .select_from(
+        user_pools.outerjoin(
+            users,
+            sa.and_(users.c.pool_pk == user_pools.c.pk, users.c.username_key.in_([_KEY_A, _KEY_B])),
+        ).outerjoin(user_attributes, user_attributes.c.user_pk == users.c.pk)
+    )
+    .where(
+        user_pools.c.id == sa.bindparam("pool_id"), user_pools.c.region == sa.bindparam("region")
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A user with their attributes, found with their pool in one query."""
+
+    key: str
+    user: UserRow
+    attributes: dict[str, str]
+
+
+def pool_and_users(
+    conn: Connection, pool_id: str, region: str, keys: tuple[str, str]
+) -> tuple[PoolRow | None, list[Found]]:
+    """The pool, and the users whose username key is one of `keys`, with their attributes.
+
+    One statement (the pool is outer-joined to its matching users and their attributes),
+    for the hottest read: looking a user up by username.
+    """
+    rows = conn.execute(
+        _POOL_USER_ATTRIBUTES,
+        {"pool_id": pool_id, "region": region, "key_a": keys[0], "key_b": keys[1]},
+    ).all()
+    if not rows:
+        return None, []
+    first = rows[0]
+    pool = PoolRow(
+        first.p_pk,
+        first.p_id,
+        first.p_region,
+        first.p_name,
+        loads(first.p_settings),
+        loads(first.p_tags),
+        first.p_created_at,
+        first.p_updated_at,
+    )
+    found: dict[int, Found] = {}
+    for r in rows:
+        if r.u_pk is None:
+            continue
+        entry = found.get(r.u_pk)
+        if entry is None:
+            user = UserRow(
+                r.u_pk,
+                r.u_pool_pk,
+                r.u_username,
+                r.u_sub,
+                r.u_status,
+                bool(r.u_enabled),
+                r.u_password_enc,
+                r.u_password_history_enc,
+                r.u_password_expires_at,
+                r.u_tokens_valid_after,
+                r.u_created_at,
+                r.u_updated_at,
+            )
+            entry = found[r.u_pk] = Found(r.u_username_key, user, {})
+        if r.a_name is not None:
+            entry.attributes[r.a_name] = r.a_value
+    return pool, list(found.values())
