@@ -25,7 +25,6 @@ from cognate.domain.pools import Page
 from cognate.domain.user_store import PoolScope, load_scope, search_key, user_summary
 from cognate.storage.db import Database
 from cognate.storage.repos import user_search as search_repo
-from cognate.storage.repos import users as users_repo
 
 _FILTER = re.compile(r'\s*([A-Za-z_:]+)\s*(\^=|=)\s*"((?:[^"\\]|\\.)*)"\s*')
 _ATTRIBUTE_FILTERS = frozenset(
@@ -88,18 +87,17 @@ class UserSearch:
             scope = load_scope(conn, region, pool_id)
             if wanted is not None:
                 _check_attributes_to_get(scope, wanted)
-            rows = self._query(conn, scope, filt, after, limit + 1)
-            more = len(rows) > limit
-            rows = rows[:limit]
-            values = users_repo.attributes_of(conn, [u.pk for u in rows])
+            found = self._query(conn, scope, filt, after, limit + 1)
+            more = len(found) > limit
+            found = found[:limit]
             items = []
-            for user in rows:
-                summary = user_summary(user, values[user.pk])
+            for entry in found:
+                summary = user_summary(entry.user, entry.attributes)
                 if wanted is not None:
                     keep = set(wanted)
                     summary["Attributes"] = [a for a in summary["Attributes"] if a["Name"] in keep]
                 items.append(summary)
-            token = self._tokens.encode(scope_name, rows[-1].pk) if more else None
+            token = self._tokens.encode(scope_name, found[-1].user.pk) if more else None
             return Page(items, token)
 
         return self._db.read("list_users", list_txn)

@@ -1,7 +1,9 @@
 """SQL for ListUsers: one indexed range scan per filter, ordered by the user's key.
 
 Prefix filters are ranges on code-point-ordered columns (see `schema.SearchKey`):
-`key >= prefix AND key < successor(prefix)`, which every index can serve.
+`key >= prefix AND key < successor(prefix)`, which every index can serve. Every statement
+is built once, at import, and run with bound parameters: building SQL expressions per
+request costs more than running them.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cognate.storage.repos.users import UserRow, row_of
+from cognate.storage.repos.users import Found, row_of
 from cognate.storage.schema import user_attributes, users
 
-_KEY_LENGTH = 200
+KEY_LENGTH = 200
 _USER_COLUMNS = [c for c in users.c if c.name not in ("username_key", "pending")]
+_A = user_attributes
 
 
 def _successor(prefix: str) -> str | None:
@@ -28,55 +31,116 @@ def _successor(prefix: str) -> str | None:
     return None
 
 
-def _between(column: Any, prefix: str) -> Any:
+def _paged(query: Any, key: Any) -> Any:
+    """A page of users, each with all their attributes (one row per attribute)."""
+    page = (
+        query.where(key > sa.bindparam("after")).order_by(key).limit(sa.bindparam("limit"))
+    ).subquery()
+    attributes = sa.alias(user_attributes)
+    return (
+        sa.select(page, attributes.c.name.label("a_name"), attributes.c.value.label("a_value"))
+        .select_from(page.outerjoin(attributes, attributes.c.user_pk == page.c.pk))
+        .order_by(page.c.pk)
+    )
+
+
+def _of_users(*conditions: Any) -> Any:
+    query = sa.select(*_USER_COLUMNS).where(users.c.pool_pk == sa.bindparam("pool_pk"), *conditions)
+    return _paged(query, users.c.pk)
+
+
+def _of_attributes(*conditions: Any) -> Any:
+    query = (
+        sa.select(*_USER_COLUMNS)
+        .select_from(_A.join(users, users.c.pk == _A.c.user_pk))
+        .where(
+            _A.c.pool_pk == sa.bindparam("pool_pk"), _A.c.name == sa.bindparam("name"), *conditions
+        )
+    )
+    return _paged(query, _A.c.user_pk)
+
+
+_LOW: Any = sa.bindparam("low")
+_HIGH: Any = sa.bindparam("high")
+_ALL = _of_users()
+_USERNAME = _of_users(users.c.username_key == sa.bindparam("value"))
+_USERNAME_FROM = _of_users(users.c.username_key >= _LOW)
+_USERNAME_RANGE = _of_users(users.c.username_key >= _LOW, users.c.username_key < _HIGH)
+_SUB = _of_users(users.c.sub == sa.bindparam("value"))
+_SUB_FROM = _of_users(users.c.sub >= _LOW)
+_SUB_RANGE = _of_users(users.c.sub >= _LOW, users.c.sub < _HIGH)
+_ENABLED = _of_users(users.c.enabled.in_(sa.bindparam("values", expanding=True)))
+_STATUS = _of_users(users.c.status.in_(sa.bindparam("values", expanding=True)))
+_ATTRIBUTE = _of_attributes(_A.c.value_key == sa.bindparam("value"))
+_ATTRIBUTE_FROM = _of_attributes(_A.c.value_key >= _LOW)
+_ATTRIBUTE_RANGE = _of_attributes(_A.c.value_key >= _LOW, _A.c.value_key < _HIGH)
+_ATTRIBUTE_LONG = _of_attributes(
+    _A.c.value_key == sa.bindparam("value"), _A.c.value == sa.bindparam("full")
+)
+_ATTRIBUTE_LONG_PREFIX = _of_attributes(
+    _A.c.value_key == sa.bindparam("value"),
+    sa.func.substr(_A.c.value, 1, sa.bindparam("length")) == sa.bindparam("full"),
+)
+
+
+def _run(conn: Connection, query: Any, params: dict[str, Any]) -> list[Found]:
+    found: dict[int, Found] = {}
+    for r in conn.execute(query, params):
+        entry = found.get(r.pk)
+        if entry is None:
+            entry = found[r.pk] = Found("", row_of(r), {})
+        if r.a_name is not None:
+            entry.attributes[r.a_name] = r.a_value
+    return list(found.values())
+
+
+def _prefixed(
+    conn: Connection, from_: Any, range_: Any, prefix: str, params: dict[str, Any]
+) -> list[Found]:
     upper = _successor(prefix)
-    lower = column >= prefix
-    return lower if upper is None else sa.and_(lower, column < upper)
+    if upper is None:
+        return _run(conn, from_, {**params, "low": prefix})
+    return _run(conn, range_, {**params, "low": prefix, "high": upper})
 
 
-def _page(conn: Connection, query: Any, after: int, limit: int, key: Any) -> list[UserRow]:
-    rows = conn.execute(query.where(key > after).order_by(key).limit(limit))
-    return [row_of(r) for r in rows]
-
-
-def _users() -> Any:
-    return sa.select(*_USER_COLUMNS)
-
-
-def all_users(conn: Connection, pool_pk: int, after: int, limit: int) -> list[UserRow]:
-    return _page(conn, _users().where(users.c.pool_pk == pool_pk), after, limit, users.c.pk)
+def all_users(conn: Connection, pool_pk: int, after: int, limit: int) -> list[Found]:
+    return _run(conn, _ALL, {"pool_pk": pool_pk, "after": after, "limit": limit})
 
 
 def by_username(
     conn: Connection, pool_pk: int, key: str, prefix: bool, after: int, limit: int
-) -> list[UserRow]:
-    match = _between(users.c.username_key, key) if prefix else users.c.username_key == key
-    return _page(conn, _users().where(users.c.pool_pk == pool_pk, match), after, limit, users.c.pk)
+) -> list[Found]:
+    params = {"pool_pk": pool_pk, "after": after, "limit": limit}
+    if prefix:
+        return _prefixed(conn, _USERNAME_FROM, _USERNAME_RANGE, key, params)
+    return _run(conn, _USERNAME, {**params, "value": key})
 
 
 def by_sub(
     conn: Connection, pool_pk: int, value: str, prefix: bool, after: int, limit: int
-) -> list[UserRow]:
-    match = _between(users.c.sub, value) if prefix else users.c.sub == value
-    return _page(conn, _users().where(users.c.pool_pk == pool_pk, match), after, limit, users.c.pk)
+) -> list[Found]:
+    params = {"pool_pk": pool_pk, "after": after, "limit": limit}
+    if prefix:
+        return _prefixed(conn, _SUB_FROM, _SUB_RANGE, value, params)
+    return _run(conn, _SUB, {**params, "value": value})
 
 
 def by_enabled(
     conn: Connection, pool_pk: int, enabled: list[bool], after: int, limit: int
-) -> list[UserRow]:
+) -> list[Found]:
     if not enabled:
         return []
-    query = _users().where(users.c.pool_pk == pool_pk, users.c.enabled.in_(enabled))
-    return _page(conn, query, after, limit, users.c.pk)
+    params = {"pool_pk": pool_pk, "after": after, "limit": limit, "values": enabled}
+    return _run(conn, _ENABLED, params)
 
 
 def by_status(
     conn: Connection, pool_pk: int, statuses: list[str], after: int, limit: int
-) -> list[UserRow]:
+) -> list[Found]:
     if not statuses:
         return []
-    query = _users().where(users.c.pool_pk == pool_pk, users.c.status.in_(statuses))
-    return _page(conn, query, after, limit, users.c.pk)
+    params = {"pool_pk": pool_pk, "after": after, "limit": limit, "values": statuses}
+    return _run(conn, _STATUS, params)
 
 
 def by_attribute(
@@ -88,17 +152,16 @@ def by_attribute(
     prefix: bool,
     after: int,
     limit: int,
-) -> list[UserRow]:
+) -> list[Found]:
     """Users whose attribute `name` equals (or starts with) the value; `key` is the
     value's indexed form (its first 200 characters, case-folded where the pool folds)."""
-    a = user_attributes
-    conditions = [a.c.pool_pk == pool_pk, a.c.name == name]
-    if len(key) < _KEY_LENGTH:
-        conditions.append(_between(a.c.value_key, key) if prefix else a.c.value_key == key)
-    else:
-        # Longer than the indexed part: narrow by the index, then compare in full.
-        conditions.append(a.c.value_key == key[:_KEY_LENGTH])
-        full = sa.func.substr(a.c.value, 1, len(value)) == value if prefix else a.c.value == value
-        conditions.append(full)
-    query = _users().select_from(a.join(users, users.c.pk == a.c.user_pk)).where(*conditions)
-    return _page(conn, query, after, limit, a.c.user_pk)
+    params: dict[str, Any] = {"pool_pk": pool_pk, "name": name, "after": after, "limit": limit}
+    if len(key) < KEY_LENGTH:
+        if prefix:
+            return _prefixed(conn, _ATTRIBUTE_FROM, _ATTRIBUTE_RANGE, key, params)
+        return _run(conn, _ATTRIBUTE, {**params, "value": key})
+    # Longer than the indexed part: narrow by the index, then compare in full.
+    params.update(value=key[:KEY_LENGTH], full=value)
+    if prefix:
+        return _run(conn, _ATTRIBUTE_LONG_PREFIX, {**params, "length": len(value)})
+    return _run(conn, _ATTRIBUTE_LONG, params)

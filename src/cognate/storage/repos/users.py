@@ -58,6 +58,9 @@ _INSERT = sa.insert(users)
 _ATTRIBUTES = sa.select(user_attributes.c.name, user_attributes.c.value).where(
     user_attributes.c.user_pk == sa.bindparam("user_pk")
 )
+_ATTRIBUTES_OF = sa.select(
+    user_attributes.c.user_pk, user_attributes.c.name, user_attributes.c.value
+).where(user_attributes.c.user_pk.in_(sa.bindparam("pks", expanding=True)))
 _INSERT_ATTRIBUTE = sa.insert(user_attributes)
 _DELETE_ATTRIBUTE = sa.delete(user_attributes).where(
     user_attributes.c.user_pk == sa.bindparam("user_pk"),
@@ -150,11 +153,7 @@ def attributes_of(conn: Connection, user_pks: Iterable[int]) -> dict[int, dict[s
     found: dict[int, dict[str, str]] = {pk: {} for pk in pks}
     if not pks:
         return found
-    rows = conn.execute(
-        sa.select(user_attributes.c.user_pk, user_attributes.c.name, user_attributes.c.value).where(
-            user_attributes.c.user_pk.in_(pks)
-        )
-    )
+    rows = conn.execute(_ATTRIBUTES_OF, {"pks": pks})
     for r in rows:
         found[r.user_pk][r.name] = r.value
     return found
