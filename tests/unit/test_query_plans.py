@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from cognate.storage import migrate
-from cognate.storage.db import Database
+from cognate.storage.db import Database, Fetch
 from cognate.storage.repos import user_search
 
 
@@ -20,20 +20,18 @@ def db(tmp_path: Path) -> Database:
     return database
 
 
-def plan_of(db: Database, run: object) -> str:
-    captured: list[tuple[str, object]] = []
+def plan_of(db: Database, run: Callable[[Fetch], object]) -> str:
+    """SQLite's plan for the statement `run` sends through `Database.fetch`."""
+    sent: list[tuple[str, object]] = []
 
-    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        captured.append((statement, parameters))
+    def fetch(statement: object, params: Mapping[str, object]) -> list[object]:
+        sent.append(db.driver_sql(statement, params))
+        return db.fetch(statement, params)
 
-    sa.event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        db.read("plan", run)  # type: ignore[arg-type]
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", capture)
-    statement, parameters = next((s, p) for s, p in captured if s.lstrip().startswith("SELECT"))
+    run(fetch)
+    statement, arguments = sent[0]
     with db.engine.connect() as conn:
-        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, tuple(arguments)).all()
     return "\n".join(str(row[-1]) for row in rows)
 
 

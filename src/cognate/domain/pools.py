@@ -18,7 +18,6 @@ from cognate.domain.pagination import PageTokens
 from cognate.storage.db import Database
 from cognate.storage.repos import domains as domains_repo
 from cognate.storage.repos import pools as pools_repo
-from cognate.storage.repos import users as users_repo
 from cognate.storage.repos.pools import PoolRow
 
 
@@ -72,13 +71,11 @@ class PoolService:
         return self._db.write("create_user_pool", create_txn, conflicts=2)
 
     def describe(self, region: str, pool_id: str) -> dict[str, Any]:
-        def describe_txn(conn: Connection) -> dict[str, Any]:
-            pool = pools_repo.get_with_domains(conn, pool_id, region)
-            if pool is None:
-                raise ResourceNotFoundException(messages.user_pool_not_found(pool_id))
-            return self._view(pool, users=users_repo.count(conn, pool.pk))
-
-        return self._db.read("describe_user_pool", describe_txn)
+        described = pools_repo.fetch_described(self._db.fetch, pool_id, region)
+        if described is None:
+            raise ResourceNotFoundException(messages.user_pool_not_found(pool_id))
+        pool, user_count = described
+        return self._view(pool, users=user_count)
 
     def arn(self, pool: PoolRow) -> str:
         return ids.user_pool_arn(pool.region, self._account_id, pool.id)

@@ -17,13 +17,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from cognate.api.exceptions import InvalidParameterException
 from cognate.domain.pagination import PageTokens
 from cognate.domain.pools import Page
-from cognate.domain.user_store import PoolScope, load_scope, search_key, user_summary
-from cognate.storage.db import Database
+from cognate.domain.user_store import PoolScope, fetch_scope, search_key, user_summary
+from cognate.storage.db import Database, Fetch
 from cognate.storage.repos import user_search as search_repo
 
 _FILTER = re.compile(r'\s*([A-Za-z_:]+)\s*(\^=|=)\s*"((?:[^"\\]|\\.)*)"\s*')
@@ -83,46 +81,45 @@ class UserSearch:
         scope_name = f"users/{pool_id}/{request.get('Filter') or ''}"
         after = self._tokens.decode(scope_name, request.get("PaginationToken"), request_id)
 
-        def list_txn(conn: Connection) -> Page:
-            scope = load_scope(conn, region, pool_id)
+        # Two single statements, each consistent on its own (as a READ COMMITTED
+        # transaction around them would be): the pool, then one page of users.
+        scope = fetch_scope(self._db.fetch, region, pool_id)
+        if wanted is not None:
+            _check_attributes_to_get(scope, wanted)
+        found = self._query(self._db.fetch, scope, filt, after, limit + 1)
+        more = len(found) > limit
+        found = found[:limit]
+        items = []
+        for entry in found:
+            summary = user_summary(entry.user, entry.attributes)
             if wanted is not None:
-                _check_attributes_to_get(scope, wanted)
-            found = self._query(conn, scope, filt, after, limit + 1)
-            more = len(found) > limit
-            found = found[:limit]
-            items = []
-            for entry in found:
-                summary = user_summary(entry.user, entry.attributes)
-                if wanted is not None:
-                    keep = set(wanted)
-                    summary["Attributes"] = [a for a in summary["Attributes"] if a["Name"] in keep]
-                items.append(summary)
-            token = self._tokens.encode(scope_name, found[-1].user.pk) if more else None
-            return Page(items, token)
-
-        return self._db.read("list_users", list_txn)
+                keep = set(wanted)
+                summary["Attributes"] = [a for a in summary["Attributes"] if a["Name"] in keep]
+            items.append(summary)
+        token = self._tokens.encode(scope_name, found[-1].user.pk) if more else None
+        return Page(items, token)
 
     def _query(
-        self, conn: Connection, scope: PoolScope, filt: Filter | None, after: int, limit: int
+        self, fetch: Fetch, scope: PoolScope, filt: Filter | None, after: int, limit: int
     ) -> list[Any]:
         pool_pk = scope.pool.pk
         if filt is None:
-            return search_repo.all_users(conn, pool_pk, after, limit)
+            return search_repo.all_users(fetch, pool_pk, after, limit)
         name = filt.attribute
         if name == "username":
             key = scope.sign_in.username_key(filt.value)
-            return search_repo.by_username(conn, pool_pk, key, filt.prefix, after, limit)
+            return search_repo.by_username(fetch, pool_pk, key, filt.prefix, after, limit)
         if name == "sub":
-            return search_repo.by_sub(conn, pool_pk, filt.value, filt.prefix, after, limit)
+            return search_repo.by_sub(fetch, pool_pk, filt.value, filt.prefix, after, limit)
         if name == "status":
             enabled = [s == "Enabled" for s in ("Enabled", "Disabled") if _matches(s, filt)]
-            return search_repo.by_enabled(conn, pool_pk, enabled, after, limit)
+            return search_repo.by_enabled(fetch, pool_pk, enabled, after, limit)
         if name == "cognito:user_status":
             statuses = [s for s in _STATUSES if _matches(s, filt, fold=True)]
-            return search_repo.by_status(conn, pool_pk, statuses, after, limit)
+            return search_repo.by_status(fetch, pool_pk, statuses, after, limit)
         key = search_key(scope, name, filt.value)
         return search_repo.by_attribute(
-            conn, pool_pk, name, key, filt.value, filt.prefix, after, limit
+            fetch, pool_pk, name, key, filt.value, filt.prefix, after, limit
         )
 
 

@@ -16,17 +16,21 @@ from sqlalchemy.engine import Connection
 
 from cognate.api.exceptions import (
     AliasExistsException,
+    ResourceNotFoundException,
     UsernameExistsException,
     UserNotFoundException,
 )
 from cognate.domain import attributes as attrs
+from cognate.domain import messages
 from cognate.domain.attributes import AttributeSchema
 from cognate.domain.clock import ms_to_seconds
 from cognate.domain.passwords import PasswordRecord
 from cognate.domain.pools import require_pool
 from cognate.domain.secretbox import SecretBox
 from cognate.domain.usernames import EMAIL, PREFERRED_USERNAME, VERIFIED_FLAG, SignIn
+from cognate.storage.db import Fetch
 from cognate.storage.jsoncol import dumps, loads
+from cognate.storage.repos import pools as pools_repo
 from cognate.storage.repos import users as users_repo
 from cognate.storage.repos.pools import PoolRow
 from cognate.storage.repos.users import UserRow
@@ -58,13 +62,24 @@ class PoolScope:
         return self.pool.settings
 
 
-def load_scope(conn: Connection, region: str, pool_id: str, *, lock: bool = False) -> PoolScope:
-    pool = require_pool(conn, region, pool_id, for_update=lock)
+def scope_of(pool: PoolRow) -> PoolScope:
     return PoolScope(
         pool,
         SignIn.of(pool.id, pool.settings),
         AttributeSchema(pool.settings.get("SchemaAttributes", [])),
     )
+
+
+def load_scope(conn: Connection, region: str, pool_id: str, *, lock: bool = False) -> PoolScope:
+    return scope_of(require_pool(conn, region, pool_id, for_update=lock))
+
+
+def fetch_scope(fetch: Fetch, region: str, pool_id: str) -> PoolScope:
+    """`load_scope` outside a transaction, by `Database.fetch`."""
+    pool = pools_repo.fetch_get(fetch, pool_id, region)
+    if pool is None:
+        raise ResourceNotFoundException(messages.user_pool_not_found(pool_id))
+    return scope_of(pool)
 
 
 def find_user(

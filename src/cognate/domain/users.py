@@ -169,9 +169,7 @@ class UserService:
     def admin_get_user(self, region: str, pool_id: str, username: str) -> dict[str, Any]:
         # Fast path, one statement: the pool and the user named by their username.
         keys = (username, username.casefold())
-        pool, found = self._db.read_one(
-            "admin_get_user", lambda conn: users_repo.pool_and_users(conn, pool_id, region, keys)
-        )
+        pool, found = users_repo.pool_and_users(self._db.fetch, pool_id, region, keys)
         if pool is None:
             raise ResourceNotFoundException(messages.user_pool_not_found(pool_id))
         sign_in = SignIn.of(pool.id, pool.settings)

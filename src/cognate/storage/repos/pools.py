@@ -13,8 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cognate.storage.db import Fetch
 from cognate.storage.jsoncol import dumps, loads
-from cognate.storage.schema import user_pool_domains, user_pools
+from cognate.storage.schema import user_pool_domains, user_pools, users
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +54,15 @@ _BY_ID = (user_pools.c.id == sa.bindparam("pool_id"), user_pools.c.region == sa.
 _GET = sa.select(*_COLUMNS).where(*_BY_ID)
 _GET_FOR_UPDATE = _GET.with_for_update()
 _BY_PK = sa.select(*_COLUMNS).where(user_pools.c.pk == sa.bindparam("pool_pk"))
-_GET_WITH_DOMAINS = sa.select(
+_DESCRIBE = sa.select(
     *_COLUMNS,
     _domain_of_kind("prefix").label("prefix_domain"),
     _domain_of_kind("custom").label("custom_domain"),
+    sa.select(sa.func.count())
+    .select_from(users)
+    .where(users.c.pool_pk == user_pools.c.pk)
+    .scalar_subquery()
+    .label("user_count"),
 ).where(*_BY_ID)
 _INSERT = sa.insert(user_pools)
 _UPDATE = sa.update(user_pools).where(user_pools.c.pk == sa.bindparam("pool_pk"))
@@ -117,16 +123,24 @@ def get(conn: Connection, pool_id: str, region: str, *, for_update: bool = False
     return _row(r) if r is not None else None
 
 
+def fetch_get(fetch: Fetch, pool_id: str, region: str) -> PoolRow | None:
+    """`get` by `Database.fetch`: one statement outside a transaction."""
+    rows = fetch(_GET, {"pool_id": pool_id, "region": region})
+    return _row(rows[0]) if rows else None
+
+
 def by_pk(conn: Connection, pool_pk: int, *, for_update: bool = False) -> PoolRow | None:
     query = _BY_PK.with_for_update() if for_update else _BY_PK
     r = conn.execute(query, {"pool_pk": pool_pk}).first()
     return _row(r) if r is not None else None
 
 
-def get_with_domains(conn: Connection, pool_id: str, region: str) -> PoolRow | None:
-    """The pool with the names of its prefix and custom domains, in one query."""
-    r = conn.execute(_GET_WITH_DOMAINS, {"pool_id": pool_id, "region": region}).first()
-    return _row(r, with_domains=True) if r is not None else None
+def fetch_described(fetch: Fetch, pool_id: str, region: str) -> tuple[PoolRow, int] | None:
+    """The pool with its domains and its number of users: DescribeUserPool in one statement."""
+    rows = fetch(_DESCRIBE, {"pool_id": pool_id, "region": region})
+    if not rows:
+        return None
+    return _row(rows[0], with_domains=True), int(rows[0].user_count)
 
 
 def update(

@@ -2,8 +2,10 @@
 
 Prefix filters are ranges on code-point-ordered columns (see `schema.SearchKey`):
 `key >= prefix AND key < successor(prefix)`, which every index can serve. Every statement
-is built once, at import, and run with bound parameters: building SQL expressions per
-request costs more than running them.
+is built once, at import, and run by `Database.fetch` with bound parameters: building SQL
+expressions per request costs more than running them. Sets of values (statuses) are
+bound as a fixed number of parameters, padded with repeats, so that no statement needs
+expanding parameters.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
+from cognate.storage.db import Fetch
 from cognate.storage.repos.users import Found, row_of
 from cognate.storage.schema import user_attributes, users
 
@@ -69,8 +71,9 @@ _USERNAME_RANGE = _of_users(users.c.username_key >= _LOW, users.c.username_key <
 _SUB = _of_users(users.c.sub == sa.bindparam("value"))
 _SUB_FROM = _of_users(users.c.sub >= _LOW)
 _SUB_RANGE = _of_users(users.c.sub >= _LOW, users.c.sub < _HIGH)
-_ENABLED = _of_users(users.c.enabled.in_(sa.bindparam("values", expanding=True)))
-_STATUS = _of_users(users.c.status.in_(sa.bindparam("values", expanding=True)))
+_STATUS_SLOTS = 8  # every UserStatusType value
+_ENABLED = _of_users(users.c.enabled == sa.bindparam("value", type_=sa.Boolean))
+_STATUS = _of_users(users.c.status.in_([sa.bindparam(f"status_{i}") for i in range(_STATUS_SLOTS)]))
 _ATTRIBUTE = _of_attributes(_A.c.value_key == sa.bindparam("value"))
 _ATTRIBUTE_FROM = _of_attributes(_A.c.value_key >= _LOW)
 _ATTRIBUTE_RANGE = _of_attributes(_A.c.value_key >= _LOW, _A.c.value_key < _HIGH)
@@ -83,9 +86,9 @@ _ATTRIBUTE_LONG_PREFIX = _of_attributes(
 )
 
 
-def _run(conn: Connection, query: Any, params: dict[str, Any]) -> list[Found]:
+def _run(fetch: Fetch, query: Any, params: dict[str, Any]) -> list[Found]:
     found: dict[int, Found] = {}
-    for r in conn.execute(query, params):
+    for r in fetch(query, params):
         entry = found.get(r.pk)
         if entry is None:
             entry = found[r.pk] = Found("", row_of(r), {})
@@ -95,56 +98,62 @@ def _run(conn: Connection, query: Any, params: dict[str, Any]) -> list[Found]:
 
 
 def _prefixed(
-    conn: Connection, from_: Any, range_: Any, prefix: str, params: dict[str, Any]
+    fetch: Fetch, from_: Any, range_: Any, prefix: str, params: dict[str, Any]
 ) -> list[Found]:
     upper = _successor(prefix)
     if upper is None:
-        return _run(conn, from_, {**params, "low": prefix})
-    return _run(conn, range_, {**params, "low": prefix, "high": upper})
+        return _run(fetch, from_, {**params, "low": prefix})
+    return _run(fetch, range_, {**params, "low": prefix, "high": upper})
 
 
-def all_users(conn: Connection, pool_pk: int, after: int, limit: int) -> list[Found]:
-    return _run(conn, _ALL, {"pool_pk": pool_pk, "after": after, "limit": limit})
+def all_users(fetch: Fetch, pool_pk: int, after: int, limit: int) -> list[Found]:
+    return _run(fetch, _ALL, {"pool_pk": pool_pk, "after": after, "limit": limit})
 
 
 def by_username(
-    conn: Connection, pool_pk: int, key: str, prefix: bool, after: int, limit: int
+    fetch: Fetch, pool_pk: int, key: str, prefix: bool, after: int, limit: int
 ) -> list[Found]:
     params = {"pool_pk": pool_pk, "after": after, "limit": limit}
     if prefix:
-        return _prefixed(conn, _USERNAME_FROM, _USERNAME_RANGE, key, params)
-    return _run(conn, _USERNAME, {**params, "value": key})
+        return _prefixed(fetch, _USERNAME_FROM, _USERNAME_RANGE, key, params)
+    return _run(fetch, _USERNAME, {**params, "value": key})
 
 
 def by_sub(
-    conn: Connection, pool_pk: int, value: str, prefix: bool, after: int, limit: int
+    fetch: Fetch, pool_pk: int, value: str, prefix: bool, after: int, limit: int
 ) -> list[Found]:
     params = {"pool_pk": pool_pk, "after": after, "limit": limit}
     if prefix:
-        return _prefixed(conn, _SUB_FROM, _SUB_RANGE, value, params)
-    return _run(conn, _SUB, {**params, "value": value})
+        return _prefixed(fetch, _SUB_FROM, _SUB_RANGE, value, params)
+    return _run(fetch, _SUB, {**params, "value": value})
 
 
 def by_enabled(
-    conn: Connection, pool_pk: int, enabled: list[bool], after: int, limit: int
+    fetch: Fetch, pool_pk: int, enabled: list[bool], after: int, limit: int
 ) -> list[Found]:
+    params: dict[str, Any] = {"pool_pk": pool_pk, "after": after, "limit": limit}
     if not enabled:
         return []
-    params = {"pool_pk": pool_pk, "after": after, "limit": limit, "values": enabled}
-    return _run(conn, _ENABLED, params)
+    if len(set(enabled)) == 2:
+        return _run(fetch, _ALL, params)
+    return _run(fetch, _ENABLED, {**params, "value": enabled[0]})
 
 
 def by_status(
-    conn: Connection, pool_pk: int, statuses: list[str], after: int, limit: int
+    fetch: Fetch, pool_pk: int, statuses: list[str], after: int, limit: int
 ) -> list[Found]:
     if not statuses:
         return []
-    params = {"pool_pk": pool_pk, "after": after, "limit": limit, "values": statuses}
-    return _run(conn, _STATUS, params)
+    if len(statuses) > _STATUS_SLOTS:
+        raise ValueError(f"at most {_STATUS_SLOTS} statuses")
+    params: dict[str, Any] = {"pool_pk": pool_pk, "after": after, "limit": limit}
+    padded = statuses + statuses[:1] * (_STATUS_SLOTS - len(statuses))
+    params.update({f"status_{i}": status for i, status in enumerate(padded)})
+    return _run(fetch, _STATUS, params)
 
 
 def by_attribute(
-    conn: Connection,
+    fetch: Fetch,
     pool_pk: int,
     name: str,
     key: str,
@@ -158,10 +167,10 @@ def by_attribute(
     params: dict[str, Any] = {"pool_pk": pool_pk, "name": name, "after": after, "limit": limit}
     if len(key) < KEY_LENGTH:
         if prefix:
-            return _prefixed(conn, _ATTRIBUTE_FROM, _ATTRIBUTE_RANGE, key, params)
-        return _run(conn, _ATTRIBUTE, {**params, "value": key})
+            return _prefixed(fetch, _ATTRIBUTE_FROM, _ATTRIBUTE_RANGE, key, params)
+        return _run(fetch, _ATTRIBUTE, {**params, "value": key})
     # Longer than the indexed part: narrow by the index, then compare in full.
     params.update(value=key[:KEY_LENGTH], full=value)
     if prefix:
-        return _run(conn, _ATTRIBUTE_LONG_PREFIX, {**params, "length": len(value)})
-    return _run(conn, _ATTRIBUTE_LONG, params)
+        return _run(fetch, _ATTRIBUTE_LONG_PREFIX, {**params, "length": len(value)})
+    return _run(fetch, _ATTRIBUTE_LONG, params)

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cognate.storage.db import Fetch
 from cognate.storage.jsoncol import loads
 from cognate.storage.repos.pools import PoolRow
 from cognate.storage.schema import user_attributes, user_identifiers, user_pools, users
@@ -79,9 +80,6 @@ _IDENTIFIER_OWNER = sa.select(user_identifiers.c.user_pk).where(
 )
 _UPDATE = sa.update(users).where(users.c.pk == sa.bindparam("user_pk"))
 _DELETE = sa.delete(users).where(users.c.pk == sa.bindparam("user_pk"))
-_COUNT = (
-    sa.select(sa.func.count()).select_from(users).where(users.c.pool_pk == sa.bindparam("pool_pk"))
-)
 
 
 def row_of(r: Any) -> UserRow:
@@ -194,10 +192,6 @@ def delete(conn: Connection, user_pk: int) -> None:
     conn.execute(_DELETE, {"user_pk": user_pk})
 
 
-def count(conn: Connection, pool_pk: int) -> int:
-    return int(conn.execute(_COUNT, {"pool_pk": pool_pk}).scalar_one())
-
-
 # --------------------------------------------------------------------------- one-query reads
 
 _POOL_COLUMNS = [c.label(f"p_{c.name}") for c in user_pools.c]
@@ -233,17 +227,17 @@ class Found:
 
 
 def pool_and_users(
-    conn: Connection, pool_id: str, region: str, keys: tuple[str, str]
+    fetch: Fetch, pool_id: str, region: str, keys: tuple[str, str]
 ) -> tuple[PoolRow | None, list[Found]]:
     """The pool, and the users whose username key is one of `keys`, with their attributes.
 
     One statement (the pool is outer-joined to its matching users and their attributes),
     for the hottest read: looking a user up by username.
     """
-    rows = conn.execute(
+    rows = fetch(
         _POOL_USER_ATTRIBUTES,
         {"pool_id": pool_id, "region": region, "key_a": keys[0], "key_b": keys[1]},
-    ).all()
+    )
     if not rows:
         return None, []
     first = rows[0]
