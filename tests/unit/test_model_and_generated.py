@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from cognate.operation_table import AREAS
 from cognate.storage import migrate
@@ -43,3 +44,26 @@ def test_migrations_build_exactly_the_schema(tmp_path: Path) -> None:
     assert diff == []
     assert tables == set(metadata.tables) | {"alembic_version"}
     db.dispose()
+
+
+def test_revisions_list_every_migration_script_in_order() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    in_order = [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    assert list(migrate.REVISIONS) == in_order
+    assert migrate.head_revision() == script.get_current_head()
+
+
+def test_a_current_database_is_checked_without_importing_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/current.db"
+    db = Database(url, pool_size=1)
+    migrate.upgrade(db)
+    db.dispose()
+    code = (
+        "import sys\n"
+        "from cognate.app import build_runtime\n"
+        "from cognate.config import Settings\n"
+        f"build_runtime(Settings(db={url!r}))\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'alembic')\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

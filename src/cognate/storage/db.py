@@ -115,6 +115,7 @@ class Database:
                 pool_size=pool_size,
                 max_overflow=pool_size,
                 pool_timeout=30,
+                pool_use_lifo=True,  # the few connections in use stay warm; idle ones stay cold
                 connect_args={"timeout": 30, "check_same_thread": False},
             )
             _install_sqlite_hooks(self.engine)
@@ -127,6 +128,7 @@ class Database:
                 max_overflow=min(pool_size, _PG_POOL_SIZE),
                 pool_pre_ping=True,
                 pool_timeout=30,
+                pool_use_lifo=True,
             )
 
     @property

@@ -5,59 +5,65 @@ under an advisory lock, so several processes starting at once migrate exactly on
 SQLite the `BEGIN IMMEDIATE` write transaction serializes them. A database stamped with
 a revision this code does not know was migrated by a newer Cognate: it is refused rather
 than touched, which is what upgrading stateless processes one by one needs.
+
+Alembic is imported only when there is something to apply: a process that finds its
+database current (every worker, every restart) reads `alembic_version` itself against
+`REVISIONS`, and never pays Alembic's memory. A test keeps `REVISIONS` equal to the
+migration scripts.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from cognate.storage.db import Database
 
-_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+REVISIONS = ("0001",)
+"""Every migration's revision id, oldest first (the scripts in migrations/versions)."""
 _ADVISORY_LOCK_ID = 0x636F676E617465  # "cognate"
+_VERSION_TABLE = sa.table("alembic_version", sa.column("version_num"))
 
 
 class SchemaError(RuntimeError):
     """The database's schema cannot be used by this version of Cognate."""
 
 
-def _config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
-    return config
-
-
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None
-    return head
+    return REVISIONS[-1]
 
 
 def current_revision(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+    """The revision the database is stamped with (None for an empty database)."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(sa.select(_VERSION_TABLE.c.version_num)).scalar_one_or_none()
 
 
 def _check_known(conn: Connection) -> str | None:
     current = current_revision(conn)
-    if current is None:
-        return None
-    script = ScriptDirectory.from_config(_config())
-    try:
-        script.get_revision(current)
-    except Exception as exc:  # alembic raises several types for unknown revisions
+    if current is not None and current not in REVISIONS:
         raise SchemaError(
             f"the database schema is at revision {current}, which this Cognate does not "
             f"know (its newest is {head_revision()}): it was migrated by a newer Cognate. "
             "Upgrade Cognate instead."
-        ) from exc
+        )
     return current
+
+
+def alembic_config() -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
 
 
 def upgrade(db: Database) -> tuple[str | None, str]:
@@ -69,7 +75,9 @@ def upgrade(db: Database) -> tuple[str | None, str]:
         before = _check_known(conn)
         head = head_revision()
         if before != head:
-            config = _config()
+            from alembic import command
+
+            config = alembic_config()
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
         return before, head
