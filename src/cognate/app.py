@@ -25,6 +25,17 @@ from starlette.routing import Route
 import cognate.operations  # noqa: F401  (registers every operation handler)
 from cognate import __version__, logs
 from cognate.config import Settings
+from cognate.domain.auth.access import AccessCheck
+from cognate.domain.auth.account import AccountService
+from cognate.domain.auth.challenges import RespondToAuthChallenge
+from cognate.domain.auth.completion import Completion
+from cognate.domain.auth.flows import InitiateAuth
+from cognate.domain.auth.password_check import PasswordCheck
+from cognate.domain.auth.refresh import RefreshService
+from cognate.domain.auth.steps import SignInSteps, StepDeps
+from cognate.domain.auth.token_sessions import TokenSessions
+from cognate.domain.auth.user_sessions import UserSessionsService
+from cognate.domain.challenge_sessions import ChallengeSessions
 from cognate.domain.clients import ClientService
 from cognate.domain.clock import Clock, SystemClock
 from cognate.domain.domains import DomainService
@@ -37,6 +48,8 @@ from cognate.domain.pools import PoolService
 from cognate.domain.secretbox import MasterKeyError, SecretBox, decode_key, load_or_create_key_file
 from cognate.domain.sign_up import SignUpService
 from cognate.domain.tags import TagService
+from cognate.domain.token_keys import TokenKeys
+from cognate.domain.tokens import TokenIssuer
 from cognate.domain.user_passwords import UserPasswordService
 from cognate.domain.user_search import UserSearch
 from cognate.domain.user_store import PasswordVault
@@ -45,6 +58,7 @@ from cognate.services import Services
 from cognate.storage import migrate
 from cognate.storage.db import Database
 from cognate.storage.repos import meta as meta_repo
+from cognate.web.well_known import WellKnown
 from cognate.wire import model
 from cognate.wire.endpoint import ApiApp
 
@@ -93,18 +107,42 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     tokens = PageTokens(box.derived_key("pagination"))
     vault = PasswordVault(box)
     notifier = Notifier(box)
+    keys = KeyService(db, clock, box)
+    token_keys = TokenKeys(db, keys, box, clock)
+    issuer = TokenIssuer(token_keys, clock, settings.base_url(), settings.issuer)
+    token_sessions = TokenSessions(db, clock)
+    password_check = PasswordCheck(db, clock, vault)
+    access = AccessCheck(db, issuer)
+    completion = Completion(db, clock, token_sessions, issuer)
+    step_deps = StepDeps(
+        db=db,
+        vault=vault,
+        passwords=password_check,
+        challenges=ChallengeSessions(db, box, clock),
+        completion=completion,
+        simulation_key=box.derived_key("srp-simulation"),
+    )
+    steps = SignInSteps(step_deps)
+    refresh = RefreshService(db, clock, box, token_sessions, issuer)
     services = Services(
         pools=PoolService(db, clock, tokens, settings.account_id),
         pool_mfa=PoolMfaService(db, clock),
         clients=ClientService(db, clock, tokens, box),
         domains=DomainService(db, clock, settings.account_id, settings.public_host),
         tags=TagService(db, settings.account_id),
-        keys=KeyService(db, clock, box),
+        keys=keys,
         users=UserService(db, clock, vault, notifier),
         user_passwords=UserPasswordService(db, clock, vault, notifier),
         user_search=UserSearch(db, tokens),
         groups=GroupService(db, clock, tokens),
         sign_up=SignUpService(db, clock, box, vault, notifier),
+        token_keys=token_keys,
+        issuer=issuer,
+        initiate_auth=InitiateAuth(db, box, steps, refresh),
+        respond_to_auth=RespondToAuthChallenge(step_deps, steps, clock, box),
+        refresh=refresh,
+        account=AccountService(db, clock, box, vault, access, password_check, token_sessions),
+        user_sessions=UserSessionsService(db, clock, access, token_sessions),
     )
     model.warm_up()
     return Runtime(settings, db, services)
@@ -144,8 +182,14 @@ def build_app(runtime: Runtime) -> CognateApp:
         executor.shutdown(wait=True)
         runtime.db.dispose()
 
+    well_known = WellKnown(
+        runtime.db,
+        runtime.services.token_keys,
+        runtime.services.issuer,
+        runtime.settings.base_url(),
+    )
     web = Starlette(
-        routes=[Route("/_cognate/health", _health, methods=["GET"])],
+        routes=[Route("/_cognate/health", _health, methods=["GET"]), *well_known.routes()],
         lifespan=lifespan,
     )
     return CognateApp(api, web)

@@ -42,10 +42,27 @@ def _parser() -> argparse.ArgumentParser:
     _flag(serve, "threads", int, "request threads per process [40]")
     _flag(serve, "master_key_file", str, "file holding the master key [beside the data]")
     _flag(serve, "public_host", str, "host name browsers reach this server by [localhost]")
+    _flag(serve, "public_url", str, "base URL clients reach this server at [http://HOST:PORT]")
+    _flag(serve, "issuer", str, "token issuer: local (PUBLIC_URL/POOL) or aws [local]")
     _flag(serve, "log_level", str, "debug, info, warning or error [info]")
 
     migrate = commands.add_parser("migrate", help="apply database schema migrations")
     _flag(migrate, "db", str, "database URL [sqlite:///.cognate/cognate.db]")
+
+    rotate = commands.add_parser(
+        "rotate-keys",
+        help="give user pools new token signing keys (old ones stay in the JWKS until their "
+        "tokens expire)",
+    )
+    _flag(rotate, "db", str, "database URL [sqlite:///.cognate/cognate.db]")
+    _flag(rotate, "master_key_file", str, "file holding the master key [beside the data]")
+    rotate.add_argument(
+        "--pool-id",
+        dest="pool_ids",
+        action="append",
+        default=None,
+        help="rotate only this pool's keys (repeatable); default: every pool",
+    )
 
     commands.add_parser("operations", help="print the operation table (Markdown)")
     return parser
@@ -55,7 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
-        overrides = {k: v for k, v in vars(args).items() if k != "command" and v is not None}
+        overrides = {
+            k: v
+            for k, v in vars(args).items()
+            if k not in ("command", "pool_ids") and v is not None
+        }
         settings = settings.replace(**overrides)
     except ConfigError as exc:
         print(f"cognate: {exc}", file=sys.stderr)
@@ -73,6 +94,15 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
         return _guarded(migrate)
+    if args.command == "rotate-keys":
+        from cognate.server import rotate_keys
+
+        def rotate() -> int:
+            for pool_id, kids in rotate_keys(settings, args.pool_ids):
+                print(f"{pool_id}: new keys {', '.join(kids)}")
+            return 0
+
+        return _guarded(rotate)
     if args.command == "operations":
         from cognate.operation_table import markdown
 

@@ -47,6 +47,12 @@ class Settings:
     """Worker threads per process for request handling (and database connections)."""
     public_host: str = "localhost"
     """Host name under which this server's web endpoints are reachable by browsers."""
+    public_url: str = ""
+    """Base URL clients reach this server at (token issuer, JWKS, discovery); empty =
+    http://<host>:<port>, with 127.0.0.1 for a wildcard host."""
+    issuer: str = "local"
+    """Token issuer: `local` = <public URL>/<poolId>; `aws` =
+    https://cognito-idp.<region>.amazonaws.com/<poolId> (for verifiers that insist on it)."""
     log_level: str = "info"
     """debug, info, warning or error."""
 
@@ -79,7 +85,20 @@ class Settings:
             raise ConfigError("account id must be 12 digits")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise ConfigError("log level must be debug, info, warning or error")
+        if self.issuer not in ("local", "aws"):
+            raise ConfigError("issuer must be local or aws")
+        if self.public_url and not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", self.public_url):
+            raise ConfigError(f"public URL {self.public_url!r} is not an http(s) URL")
         return self
+
+    def base_url(self) -> str:
+        """The URL this server is reached at, without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host  # noqa: S104
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     def key_file(self) -> Path:
         if self.master_key_file:

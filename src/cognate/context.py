@@ -18,3 +18,5 @@ class RequestContext:
     """Whether the request carried an AWS SigV4 Authorization header."""
     source_ip: str | None
     """The client's address as the server saw it."""
+    user_agent: str | None = None
+    """The User-Agent header, if any (session listings report it as the device)."""

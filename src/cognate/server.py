@@ -15,7 +15,7 @@ import sys
 import uvicorn
 
 from cognate import __version__, logs
-from cognate.app import check_master_key, master_key
+from cognate.app import build_runtime, check_master_key, master_key
 from cognate.config import Settings
 from cognate.domain.secretbox import SecretBox
 from cognate.storage import migrate
@@ -73,3 +73,16 @@ def _banner(settings: Settings, before: str | None, after: str) -> None:
     ]
     print("\n".join(lines), flush=True)
     sys.stdout.flush()
+
+
+def rotate_keys(settings: Settings, pool_ids: list[str] | None) -> list[tuple[str, list[str]]]:
+    """`cognate rotate-keys`: new token signing keys for the named pools (default: all)."""
+    logs.configure(settings.log_level)
+    runtime = build_runtime(settings.replace(threads=2))
+    try:
+        rotated = []
+        for pool_pk, pool_id in runtime.services.pools.all_pool_ids(pool_ids):
+            rotated.append((pool_id, runtime.services.token_keys.rotate(pool_pk, pool_id)))
+        return rotated
+    finally:
+        runtime.db.dispose()

@@ -69,7 +69,10 @@ def build(
         settings["WriteAttributes"] = _write_attributes(request["WriteAttributes"], pool, verb)
     flows = request.get("ExplicitAuthFlows")
     if flows:
-        settings["ExplicitAuthFlows"] = _auth_flows(flows, pool)
+        rotation = (request.get("RefreshTokenRotation") or {}).get("Feature") == "ENABLED"
+        settings["ExplicitAuthFlows"] = _auth_flows(
+            flows, pool, has_secret=has_secret, rotation=rotation
+        )
     _oauth(request, settings, pool, has_secret=has_secret)
     for member in _AS_GIVEN:
         if member in request:
@@ -151,14 +154,29 @@ def _write_attributes(names: list[str], pool: PoolFacts, verb: str) -> list[str]
     return list(dict.fromkeys(names))
 
 
-def _auth_flows(flows: list[str], pool: PoolFacts) -> list[str]:
+def _auth_flows(
+    flows: list[str], pool: PoolFacts, *, has_secret: bool, rotation: bool
+) -> list[str]:
     flows = list(dict.fromkeys(flows))
+    if "ALLOW_CLIENT_TOKEN_AUTH" in flows:
+        # GetClientToken's rule: the only flow of a client that has a secret.
+        if len(flows) > 1:
+            raise InvalidParameterException(
+                "ALLOW_CLIENT_TOKEN_AUTH cannot be combined with user authentication flows."
+            )
+        if not has_secret:
+            raise InvalidParameterException(
+                "ALLOW_CLIENT_TOKEN_AUTH can only be enabled for an app client that has a "
+                "client secret."
+            )
+        return flows
     modern = [f for f in flows if f.startswith("ALLOW_")]
     if modern and any(f in LEGACY_AUTH_FLOWS for f in flows):
         raise InvalidParameterException(
             "Auth flow name with prefix 'ALLOW' cannot be used with legacy auth flow names."
         )
-    if modern and "ALLOW_REFRESH_TOKEN_AUTH" not in flows:
+    # Clients that rotate refresh tokens refresh through GetTokensFromRefreshToken only.
+    if modern and "ALLOW_REFRESH_TOKEN_AUTH" not in flows and not rotation:
         raise InvalidParameterException("REFRESH_TOKEN_AUTH should always be allowed.")
     if "ALLOW_USER_AUTH" in flows and pool.tier == "LITE":
         raise FeatureUnavailableInTierException(

@@ -171,6 +171,8 @@ class ClientService:
             settings = client_settings.build(
                 request, self._facts(pool), has_secret=has_secret, creating=False
             )
+            # Members set by other operations ("_" prefix, never on the wire) stay.
+            settings.update({k: v for k, v in client.settings.items() if k.startswith("_")})
             name = request.get("ClientName", client.name)
             now = self._clock.now_ms()
             clients_repo.update(conn, client.pk, name=name, settings=settings, now=now)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 import string
 
@@ -55,4 +56,5 @@ def region_of_pool_id(pool_id: str) -> str | None:
 
 
 def new_key_id() -> str:
-    return secrets.token_urlsafe(24)
+    """A key id as Cognito's look: 44 characters of standard base64 (32 random bytes)."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()

@@ -4,6 +4,8 @@ A key is generated the first time a pool needs one for a purpose, then reused by
 process: creation races are settled by the unique index on (pool, purpose) among active
 keys, and the loser reads the winner's key. Private keys are sealed with the master key.
 
+Token keys (`id`, `access`) are managed by `token_keys.py` on top of this service.
+
 `saml` keys carry a self-signed X.509 certificate, valid for 10 years, which is what
 GetSigningCertificate returns (base64 DER, as in a PEM body without its armour).
 """
@@ -22,12 +24,14 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from cognate.domain import ids
+from cognate.api.exceptions import ResourceNotFoundException
+from cognate.domain import ids, messages
 from cognate.domain.clock import Clock
 from cognate.domain.pools import require_pool
 from cognate.domain.secretbox import SecretBox
 from cognate.storage.db import Database
 from cognate.storage.repos import keys as keys_repo
+from cognate.storage.repos import pools as pools_repo
 from cognate.storage.repos.keys import KeyRow
 
 SAML = "saml"
@@ -51,18 +55,31 @@ class KeyService:
         return key.certificate
 
     def _active_key(self, region: str, pool_id: str, purpose: str) -> KeyRow:
-        def find(conn: Connection) -> tuple[int, str, KeyRow | None]:
+        def find(conn: Connection) -> tuple[int, KeyRow | None]:
             pool = require_pool(conn, region, pool_id)
-            return pool.pk, pool.id, keys_repo.active(conn, pool.pk, purpose)
+            return pool.pk, keys_repo.active(conn, pool.pk, purpose)
 
-        pool_pk, pool_name, key = self._db.read("get_signing_key", find)
-        if key is not None:
-            return key
+        pool_pk, key = self._db.read("get_signing_key", find)
+        return key if key is not None else self.create_key(pool_pk, pool_id, purpose)
+
+    def active_key(self, pool_pk: int, pool_id: str, purpose: str) -> KeyRow:
+        """The pool's active key for `purpose`, created if it has none."""
+        key = self._db.read("get_signing_key", lambda c: keys_repo.active(c, pool_pk, purpose))
+        return key if key is not None else self.create_key(pool_pk, pool_id, purpose)
+
+    def create_key(
+        self, pool_pk: int, pool_id: str, purpose: str, *, replace: bool = False
+    ) -> KeyRow:
+        """Create the pool's key for `purpose` (the active one's successor with `replace`);
+        when another request created one first, that one is returned."""
         # Generate outside any transaction: RSA generation takes tens of milliseconds.
-        material = self._generate(pool_name, purpose)
+        material = self._generate(pool_id, purpose)
 
         def store(conn: Connection) -> KeyRow:
-            require_pool(conn, region, pool_id, for_update=True)  # not deleted under us
+            if pools_repo.by_pk(conn, pool_pk, for_update=True) is None:
+                raise ResourceNotFoundException(messages.user_pool_not_found(pool_id))
+            if replace:
+                keys_repo.retire(conn, pool_pk, purpose, material["now"])
             try:
                 with conn.begin_nested():
                     keys_repo.insert(conn, pool_pk=pool_pk, purpose=purpose, **material)

@@ -51,3 +51,38 @@ def domain_not_found(domain: str) -> str:
 
 def resource_not_found(arn: str) -> str:
     return f"Resource {arn} does not exist."
+
+
+# ------------------------------------------------------------------------- sign-in, tokens
+
+INCORRECT_CREDENTIALS = "Incorrect username or password."  # observed
+USER_DISABLED = "User is disabled."  # observed
+USER_NOT_CONFIRMED = "User is not confirmed."  # observed
+PASSWORD_RESET_REQUIRED = "Password reset required for the user"
+TEMPORARY_PASSWORD_EXPIRED = "Temporary password has expired and must be reset by an administrator."
+INITIATE_AUTH_NOT_SUPPORTED = "Initiate Auth method not supported."  # observed
+INVALID_REFRESH_TOKEN = "Invalid Refresh Token."  # observed (with the period)
+REFRESH_TOKEN_REVOKED = "Refresh Token has been revoked"  # observed
+REFRESH_TOKEN_EXPIRED = "Refresh Token has expired"
+ACCESS_TOKEN_REVOKED = "Access Token has been revoked"  # observed
+
+
+def flow_not_enabled(flow: str) -> str:
+    """InvalidParameterException when the client's ExplicitAuthFlows lack the flow."""
+    if flow == "USER_SRP_AUTH":
+        return "USER_SRP_AUTH is not enabled for the client."  # observed
+    if flow in ("ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"):
+        return "Auth flow not enabled for this client"  # observed
+    return f"{flow} flow not enabled for this client"  # observed (USER_PASSWORD_AUTH, USER_AUTH)
+
+
+def missing_auth_parameter(name: str) -> str:
+    return f"Missing required parameter {name}"  # observed (USERNAME, SRP_A)
+
+
+def cannot_modify_attribute(name: str) -> str:
+    return f"Cannot modify an already provided {name}"  # observed
+
+
+def attribute_missing(name: str) -> str:
+    return f"Invalid attributes given, {name} is missing"  # observed

@@ -129,6 +129,8 @@ def for_update(request: dict[str, Any], previous: dict[str, Any]) -> dict[str, A
     for member in _IMMUTABLE:
         if member in previous:
             settings[member] = copy.deepcopy(previous[member])
+    # Cognate's own members ("_" prefix: set by other operations, never on the wire) stay.
+    settings.update({k: copy.deepcopy(v) for k, v in previous.items() if k.startswith("_")})
     if settings["MfaConfiguration"] == "OFF":
         settings.pop("SmsMfaConfiguration", None)
     elif "MfaConfiguration" in request and "SmsConfiguration" in request:

@@ -77,6 +77,18 @@ class PoolService:
         pool, user_count = described
         return self._view(pool, users=user_count)
 
+    def all_pool_ids(self, only: list[str] | None = None) -> list[tuple[int, str]]:
+        """(pk, id) of every pool, or of the pools named in `only` (an unknown one is an
+        error)."""
+        found = self._db.read("pool_ids", pools_repo.ids)
+        if only is None:
+            return found
+        by_id = dict((pool_id, pk) for pk, pool_id in found)
+        for pool_id in only:
+            if pool_id not in by_id:
+                raise ResourceNotFoundException(messages.user_pool_not_found(pool_id))
+        return [(by_id[pool_id], pool_id) for pool_id in only]
+
     def arn(self, pool: PoolRow) -> str:
         return ids.user_pool_arn(pool.region, self._account_id, pool.id)
 

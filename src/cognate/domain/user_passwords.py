@@ -33,6 +33,7 @@ from cognate.domain.usernames import EMAIL, PHONE
 from cognate.domain.users import temporary_password_expiry
 from cognate.storage.db import Database
 from cognate.storage.repos import messages as messages_repo
+from cognate.storage.repos import token_sessions as token_sessions_repo
 from cognate.storage.repos import users as users_repo
 
 NO_RECOVERY_CHANNEL = (  # observed
@@ -97,6 +98,8 @@ class UserPasswordService:
                 )
             users_repo.update(conn, user.pk, updated_at=now, **changes)
             messages_repo.delete_code(conn, user.pk, "forgot_password")
+            # An administrator's new password ends the user's sessions.
+            token_sessions_repo.revoke_of_user(conn, user.pk, now)
 
         self._db.write("admin_set_user_password", set_txn)
 
@@ -117,6 +120,7 @@ class UserPasswordService:
                 password_expires_at=None,
                 updated_at=now,
             )
+            token_sessions_repo.revoke_of_user(conn, user.pk, now)
             self._send_reset_code(conn, scope, user.pk, username, channel, now)
 
         self._db.write("admin_reset_user_password", reset_txn)

@@ -45,6 +45,7 @@ from cognate.domain.user_store import (
 )
 from cognate.domain.usernames import EMAIL, PHONE, SignIn
 from cognate.storage.db import Database
+from cognate.storage.repos import token_sessions as token_sessions_repo
 from cognate.storage.repos import users as users_repo
 from cognate.storage.repos.users import UserRow
 
@@ -205,10 +206,11 @@ class UserService:
             if enabled:
                 users_repo.update(conn, user.pk, enabled=True, updated_at=now)
             else:
-                # Disabling also ends every session: tokens issued before now stop working.
+                # Disabling also ends every session: its tokens stop working at once.
                 users_repo.update(
                     conn, user.pk, enabled=False, tokens_valid_after=now, updated_at=now
                 )
+                token_sessions_repo.revoke_of_user(conn, user.pk, now)
 
         self._db.write("admin_enable_user" if enabled else "admin_disable_user", enable_txn)
 

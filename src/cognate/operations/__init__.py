@@ -5,6 +5,7 @@ result onto the response members. Cognito's rules live in `cognate.domain`.
 """
 
 from cognate.operations import (
+    auth,
     clients,
     domains,
     groups,
@@ -14,4 +15,13 @@ from cognate.operations import (
     users_self,
 )
 
-__all__ = ["clients", "domains", "groups", "tags", "user_pools", "users_admin", "users_self"]
+__all__ = [
+    "auth",
+    "clients",
+    "domains",
+    "groups",
+    "tags",
+    "user_pools",
+    "users_admin",
+    "users_self",
+]

@@ -173,6 +173,8 @@ users = sa.Table(
     sa.Column("password_expires_at", sa.BigInteger, nullable=True),
     sa.Column("pending", sa.Text, nullable=True),
     sa.Column("tokens_valid_after", sa.BigInteger, nullable=False),
+    sa.Column("failed_sign_ins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("pool_pk", "username_key"),
@@ -185,7 +187,8 @@ that sign in with email/phone); `username_key` is what uniqueness and look-ups u
 folded in case-insensitive pools). `password_enc` is the sealed SRP salt and verifier, the
 only password material kept; `tokens_valid_after` moves forward when every token the user
 holds must stop working (AdminDisableUser, global sign-out). `pending` holds changed
-email/phone values that wait for verification before they replace the current ones."""
+email/phone values that wait for verification before they replace the current ones.
+`failed_sign_ins` and `locked_until` are the brute-force lockout's state."""
 
 user_attributes = sa.Table(
     "user_attributes",
@@ -313,3 +316,94 @@ outbox = sa.Table(
 """Messages Cognito would send (invitations, codes), written in the same transaction as
 the change that causes them. The subject and body are sealed: they carry temporary
 passwords and codes. Delivery (SMTP, SMS) reads `pending` rows."""
+
+auth_sessions = sa.Table(
+    "auth_sessions",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "client_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pool_clients.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("user_pk", PrimaryKey, nullable=True),
+    sa.Column("challenge", sa.String(32), nullable=False),
+    sa.Column("state_enc", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("used_at", sa.BigInteger, nullable=True),
+    sa.Index("ix_auth_sessions_expires_at", "expires_at"),
+)
+"""Sign-ins waiting for a challenge answer. The client holds an opaque random token (the
+`Session`, and for SRP also the `SECRET_BLOCK`); only its SHA-256 is kept. The state (the
+server's SRP secret, what the next step needs) is sealed. `user_pk` is empty
+for the simulated challenges of unknown users. Answering marks the row used (a single
+conditional UPDATE), so a session serves once, from any process; used and expired rows
+are purged later."""
+
+token_sessions = sa.Table(
+    "token_sessions",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column("session_id", sa.String(28), nullable=False, unique=True),
+    sa.Column("origin_jti", sa.String(36), nullable=False, unique=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "client_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pool_clients.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "user_pk",
+        PrimaryKey,
+        sa.ForeignKey("users.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("device_key", sa.String(55), nullable=True),
+    sa.Column("auth_time", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("last_active_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.Column("revoked_at", sa.BigInteger, nullable=True),
+    sa.Column("last_ip", sa.String(128), nullable=True),
+    sa.Column("device_type", sa.String(1024), nullable=True),
+    sa.Index("ix_token_sessions_user_pk_pk", "user_pk", "pk"),
+    sa.Index("ix_token_sessions_expires_at", "expires_at"),
+)
+"""One per sign-in: the refresh token family and every access token issued from it (they
+carry its `origin_jti`). Revoking (RevokeToken, sign-out, session revocation) marks the
+row revoked, which stops them all at once on every process: an access token is honoured
+only while its session is live. Rows are purged a day after their refresh tokens expire
+(an access token issued by the last refresh may live that long). Live rows are the
+"token sessions" of ListUserSessions."""
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "session_pk",
+        PrimaryKey,
+        sa.ForeignKey("token_sessions.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("superseded_at", sa.BigInteger, nullable=True),
+    sa.Index("ix_refresh_tokens_session_pk", "session_pk"),
+)
+"""Refresh tokens by SHA-256 (they are 512-bit random strings; the token itself is never
+stored). Rotation supersedes a token, which stays usable for the client's grace period."""

@@ -79,6 +79,7 @@ class ApiApp:
             reply = _error_reply(error, request_id)
         else:
             authorization = headers.get(b"authorization")
+            user_agent = headers.get(b"user-agent")
             client = scope.get("client")
             reply = await asyncio.get_running_loop().run_in_executor(
                 self._executor,
@@ -88,6 +89,7 @@ class ApiApp:
                 body,
                 authorization.decode("latin-1") if authorization else None,
                 client[0] if client else None,
+                user_agent.decode("latin-1")[:1024] if user_agent else None,
             )
         status, reply_headers, payload = reply
         reply_headers.append((b"content-length", str(len(payload)).encode()))
@@ -113,6 +115,7 @@ class ApiApp:
         body: bytes,
         authorization: str | None,
         source_ip: str | None,
+        user_agent: str | None = None,
     ) -> Reply:
         try:
             params = _parse(operation, body)
@@ -122,6 +125,7 @@ class ApiApp:
                 region=self._region(authorization, params),
                 signed=authorization is not None,
                 source_ip=source_ip,
+                user_agent=user_agent,
             )
             handler = dispatch.handler_for(operation)
             if handler is None:

@@ -92,6 +92,13 @@ _PRINTED_DESPITE_SENSITIVE = frozenset({"ClientIdType"})
 # CreateUserPoolDomain answers bad prefixes with its own "invalid character" text.
 _CHECKED_BY_SERVICE = frozenset({"DomainType"})
 
+# Values the service accepts beyond the model's enum: GetClientToken's documentation
+# requires clients configured with ALLOW_CLIENT_TOKEN_AUTH, which botocore 1.44.8's
+# ExplicitAuthFlowsType does not list yet.
+_EXTRA_ENUM_VALUES: dict[str, tuple[str, ...]] = {
+    "ExplicitAuthFlowsType": ("ALLOW_CLIENT_TOKEN_AUTH",),
+}
+
 # Enum sets as Cognito prints them in validation messages. The order is neither the
 # model's nor alphabetical, so the observed ones are kept here; any value the model has
 # added since the observation is appended in model order.
@@ -146,7 +153,7 @@ class _SpecCompiler:
             spec.pattern_text = pattern
         enum = md.get("enum")
         if enum:
-            spec.enum = frozenset(enum)
+            spec.enum = frozenset(enum) | frozenset(_EXTRA_ENUM_VALUES.get(shape.name, ()))
             spec.enum_text = _enum_text(shape.name, list(enum))
         own = spec.min is not None or spec.max is not None or spec.pattern is not None
         own = own or spec.enum is not None

@@ -93,6 +93,11 @@ _DELETE_SECRET = sa.delete(client_secrets).where(
 )
 
 
+def row_of(r: Any) -> ClientRow:
+    """A ClientRow from a row with the `user_pool_clients` columns (by name)."""
+    return _row(r)
+
+
 def _row(r: Any) -> ClientRow:
     return ClientRow(
         r.pk, r.pool_pk, r.client_id, r.name, loads(r.settings), r.created_at, r.updated_at

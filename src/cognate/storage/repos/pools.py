@@ -174,3 +174,9 @@ def delete(conn: Connection, pk: int) -> bool:
 def list_page(conn: Connection, region: str, after_pk: int, limit: int) -> list[PoolRow]:
     rows = conn.execute(_LIST, {"region": region, "after": after_pk, "limit": limit})
     return [_row(r) for r in rows]
+
+
+def ids(conn: Connection) -> list[tuple[int, str]]:
+    """Every pool's (pk, id), in creation order."""
+    rows = conn.execute(sa.select(user_pools.c.pk, user_pools.c.id).order_by(user_pools.c.pk))
+    return [(r.pk, r.id) for r in rows]

@@ -33,6 +33,8 @@ class UserRow:
     tokens_valid_after: int
     created_at: int
     updated_at: int
+    failed_sign_ins: int = 0
+    locked_until: int = 0
 
 
 _COLUMNS = (
@@ -48,6 +50,8 @@ _COLUMNS = (
     users.c.tokens_valid_after,
     users.c.created_at,
     users.c.updated_at,
+    users.c.failed_sign_ins,
+    users.c.locked_until,
 )
 _BY_KEY = sa.select(*_COLUMNS).where(
     users.c.pool_pk == sa.bindparam("pool_pk"), users.c.username_key == sa.bindparam("key")
@@ -96,6 +100,8 @@ def row_of(r: Any) -> UserRow:
         r.tokens_valid_after,
         r.created_at,
         r.updated_at,
+        r.failed_sign_ins,
+        r.locked_until,
     )
 
 
@@ -270,6 +276,8 @@ def pool_and_users(
                 r.u_tokens_valid_after,
                 r.u_created_at,
                 r.u_updated_at,
+                r.u_failed_sign_ins,
+                r.u_locked_until,
             )
             entry = found[r.u_pk] = Found(r.u_username_key, user, {})
         if r.a_name is not None:

@@ -1,0 +1,240 @@
+"""RespondToAuthChallenge and AdminRespondToAuthChallenge.
+
+Answers this server can take: PASSWORD_VERIFIER (the SRP proof; the SECRET_BLOCK names
+the session), NEW_PASSWORD_REQUIRED (a permanent password and the missing required
+attributes), SELECT_CHALLENGE (USER_AUTH's menu, answered with ANSWER and that factor's
+parameters) and PASSWORD / PASSWORD_SRP (the same factors chosen directly with the
+session). Every other challenge name belongs to a flow this server did not start, so
+its session cannot be valid.
+
+NEW_PASSWORD_REQUIRED follows Cognito's rules: required attributes without a value must
+be given ("Invalid attributes given, X is missing"), required ones that have a value
+cannot be changed ("Cannot modify an already provided X"), and the client must be allowed
+to write what it sends. When the answer is refused for its content (these rules, the
+password policy or history), the session stays usable so that the user can correct it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from cognate.api.errors import ServiceError
+from cognate.api.exceptions import (
+    AliasExistsException,
+    InvalidParameterException,
+    NotAuthorizedException,
+    PasswordHistoryPolicyViolationException,
+)
+from cognate.domain import messages, passwords
+from cognate.domain.auth import srp_exchange
+from cognate.domain.auth.context import (
+    SignInUser,
+    load_admin,
+    load_public,
+    require_parameter,
+    user_by_pk,
+)
+from cognate.domain.auth.password_check import NEW_PASSWORD_REQUIRED
+from cognate.domain.auth.steps import SELECT_CHALLENGE, SignInSteps, StepDeps
+from cognate.domain.auth.token_sessions import Activity
+from cognate.domain.challenge_sessions import INVALID_SESSION, Challenge
+from cognate.domain.client_auth import ClientScope, check_secret_hash
+from cognate.domain.clock import Clock
+from cognate.domain.secretbox import SecretBox
+from cognate.domain.sign_up import check_writable
+from cognate.domain.user_store import UserStatus, write_attributes
+from cognate.storage.repos import users as users_repo
+
+_ANSWERABLE = frozenset(
+    {
+        srp_exchange.PASSWORD_VERIFIER,
+        NEW_PASSWORD_REQUIRED,
+        SELECT_CHALLENGE,
+        "PASSWORD",
+        "PASSWORD_SRP",
+    }
+)
+
+
+class RespondToAuthChallenge:
+    def __init__(self, deps: StepDeps, steps: SignInSteps, clock: Clock, box: SecretBox) -> None:
+        self._d = deps
+        self._steps = steps
+        self._clock = clock
+        self._box = box
+
+    def respond(
+        self, region: str, request: dict[str, Any], *, admin: bool, activity: Activity
+    ) -> dict[str, Any]:
+        name = request["ChallengeName"]
+        responses: dict[str, str] = request.get("ChallengeResponses") or {}
+        client_id = request["ClientId"]
+        db = self._d.db
+        if admin:
+            scope = db.read(
+                "auth_client", lambda c: load_admin(c, region, request["UserPoolId"], client_id)
+            )
+        else:
+            scope = db.read("auth_client", lambda c: load_public(c, client_id))
+        if name not in _ANSWERABLE:
+            raise NotAuthorizedException(INVALID_SESSION)
+        username = require_parameter(responses, "USERNAME")
+        self._check_secret(scope, username, responses.get("SECRET_HASH"))
+        if name == srp_exchange.PASSWORD_VERIFIER:
+            return self._password_verifier(scope, responses, activity)
+        session = request.get("Session")
+        challenge = self._d.challenges.take(session, scope.client.pk)
+        expected = NEW_PASSWORD_REQUIRED if name == NEW_PASSWORD_REQUIRED else SELECT_CHALLENGE
+        if challenge.name != expected:
+            raise NotAuthorizedException(INVALID_SESSION)
+        if name == NEW_PASSWORD_REQUIRED:
+            assert session is not None
+            return self._new_password(scope, challenge, session, responses, activity)
+        answer = responses.get("ANSWER") if name == SELECT_CHALLENGE else name
+        return self._selected(scope, challenge, answer, responses, activity)
+
+    # ------------------------------------------------------------------------- SRP proof
+
+    def _password_verifier(
+        self, scope: ClientScope, responses: dict[str, str], activity: Activity
+    ) -> dict[str, Any]:
+        block = require_parameter(responses, "PASSWORD_CLAIM_SECRET_BLOCK")
+        signature = require_parameter(responses, "PASSWORD_CLAIM_SIGNATURE")
+        timestamp = require_parameter(responses, "TIMESTAMP")
+        challenge = self._d.challenges.take(block, scope.client.pk)
+        if challenge.name != srp_exchange.PASSWORD_VERIFIER:
+            raise NotAuthorizedException(INVALID_SESSION)
+        exchange = srp_exchange.Ephemeral.from_state(challenge.state)
+        signed = srp_exchange.canonical_timestamp(timestamp, self._clock.now_ms())
+        found = self._user(challenge)
+        if found is None:  # a simulated challenge, or the user was deleted meanwhile
+            raise NotAuthorizedException(messages.INCORRECT_CREDENTIALS)
+        user = found.row
+        self._d.passwords.before_password(user)
+        record = self._d.vault.open(user)
+        pool_id = scope.pool.pool.id
+        if record is None or not srp_exchange.signature_matches(
+            exchange, pool_id, int(record.verifier, 16), block, signed, signature
+        ):
+            self._d.passwords.failed(user)
+        return self._steps.after_password(scope, found, activity)
+
+    # ------------------------------------------------------------------------- new password
+
+    def _new_password(
+        self,
+        scope: ClientScope,
+        challenge: Challenge,
+        session: str,
+        responses: dict[str, str],
+        activity: Activity,
+    ) -> dict[str, Any]:
+        found = self._user(challenge)
+        if found is None:
+            raise NotAuthorizedException(INVALID_SESSION)
+        try:
+            password, changes = self._checked_answer(scope, found, responses)
+        except ServiceError:
+            self._d.challenges.release(session)
+            raise
+        user = found.row
+        pool = scope.pool
+        policy = passwords.policy_of(pool.settings)
+        size = int(policy.get("PasswordHistorySize") or 0)
+        vault = self._d.vault
+
+        def apply(conn: Connection) -> None:
+            current = users_repo.by_pk(conn, user.pk, for_update=True)
+            if current is None or current.status != UserStatus.FORCE_CHANGE_PASSWORD.value:
+                raise NotAuthorizedException(INVALID_SESSION)
+            history = vault.open_history(current)
+            passwords.check_history(history, pool.pool.id, user.username, password, size)
+            record = passwords.make_record(pool.pool.id, user.username, password)
+            if changes:
+                old = users_repo.attributes(conn, user.pk)
+                write_attributes(
+                    conn, pool, user.pk, old, {**old, **changes}, creating=False, force_alias=False
+                )
+            users_repo.update(
+                conn,
+                user.pk,
+                password_enc=vault.seal(user.sub, record),
+                password_history_enc=vault.seal_history(
+                    user.sub, passwords.with_history(history, record, size)
+                ),
+                password_expires_at=None,
+                status=UserStatus.CONFIRMED.value,
+                updated_at=self._clock.now_ms(),
+            )
+
+        try:
+            return self._d.completion.sign_in(scope, user, activity=activity, before=apply)
+        except (
+            AliasExistsException,
+            InvalidParameterException,
+            PasswordHistoryPolicyViolationException,
+        ):
+            self._d.challenges.release(session)
+            raise
+
+    def _checked_answer(
+        self, scope: ClientScope, found: SignInUser, responses: dict[str, str]
+    ) -> tuple[str, dict[str, str]]:
+        password = require_parameter(responses, "NEW_PASSWORD")
+        pool = scope.pool
+        passwords.check_policy(
+            password, passwords.policy_of(pool.settings), passwords.PREFIX_CHANGE
+        )
+        prefix = "userAttributes."
+        given = {k[len(prefix) :]: v for k, v in responses.items() if k.startswith(prefix)}
+        required = pool.schema.required()
+        for name in required:
+            if name in given and found.attributes.get(name):
+                raise NotAuthorizedException(messages.cannot_modify_attribute(name))
+        missing = [n for n in required if not found.attributes.get(n) and not given.get(n)]
+        if missing:
+            raise InvalidParameterException(messages.attribute_missing(" and ".join(missing)))
+        if not given:
+            return password, {}
+        check_writable(scope, list(given))
+        changes = pool.schema.check_changes([{"Name": k, "Value": v} for k, v in given.items()])
+        return password, {k: v for k, v in changes.items() if v != ""}
+
+    # ------------------------------------------------------------------------- USER_AUTH
+
+    def _selected(
+        self,
+        scope: ClientScope,
+        challenge: Challenge,
+        answer: str | None,
+        responses: dict[str, str],
+        activity: Activity,
+    ) -> dict[str, Any]:
+        found = self._user(challenge)
+        username = str(challenge.state.get("username", ""))
+        available = self._steps.available_factors(scope, found)
+        if answer not in available:
+            raise InvalidParameterException(
+                f"The challenge answer is not one of the available challenges: {answer}"
+            )
+        if answer == "PASSWORD":
+            password = require_parameter(responses, "PASSWORD")
+            return self._steps.password(scope, found, password, activity)
+        srp_a = require_parameter(responses, "SRP_A")
+        return self._steps.start_srp(scope, found, username, srp_a)
+
+    # ------------------------------------------------------------------------- helpers
+
+    def _user(self, challenge: Challenge) -> SignInUser | None:
+        if challenge.user_pk is None:
+            return None
+        user_pk = challenge.user_pk
+        return self._d.db.read("challenge_user", lambda c: user_by_pk(c, user_pk))
+
+    def _check_secret(self, scope: ClientScope, username: str, given: str | None) -> None:
+        self._d.db.read(
+            "secret_hash",
+            lambda c: check_secret_hash(c, self._box, scope.client, username, given),
+        )

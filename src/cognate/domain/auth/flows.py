@@ -1,0 +1,121 @@
+"""InitiateAuth and AdminInitiateAuth: which flow, for which client, first step.
+
+Flows (AuthFlow): USER_SRP_AUTH and USER_PASSWORD_AUTH (both operations; Cognito refuses
+USER_PASSWORD_AUTH on AdminInitiateAuth), ADMIN_USER_PASSWORD_AUTH and the legacy
+ADMIN_NO_SRP_AUTH (AdminInitiateAuth only), REFRESH_TOKEN_AUTH / REFRESH_TOKEN, and
+USER_AUTH (choice-based: PREFERRED_CHALLENGE PASSWORD or PASSWORD_SRP goes straight to
+it, otherwise SELECT_CHALLENGE lists the factors). CUSTOM_AUTH needs the Lambda triggers
+of its own issue and is refused with a message saying so.
+
+Order of checks: the operation/flow pairing, the client, the client's ExplicitAuthFlows,
+the required parameters, SECRET_HASH, then the user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognate.api.exceptions import (
+    FeatureUnavailableInTierException,
+    InvalidParameterException,
+    UnsupportedOperationException,
+)
+from cognate.domain import messages
+from cognate.domain.auth.context import (
+    find_sign_in_user,
+    load_admin,
+    load_public,
+    require_flow,
+    require_parameter,
+)
+from cognate.domain.auth.refresh import RefreshService
+from cognate.domain.auth.steps import SignInSteps
+from cognate.domain.auth.token_sessions import Activity
+from cognate.domain.client_auth import ClientScope, check_secret_hash
+from cognate.domain.secretbox import SecretBox
+from cognate.storage.db import Database
+
+_ADMIN_ONLY = frozenset({"ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"})
+_PUBLIC_ONLY = frozenset({"USER_PASSWORD_AUTH"})
+_REFRESH = frozenset({"REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"})
+_PASSWORD_FLOWS = frozenset({"USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"})
+
+
+def check_mfa_supported(scope: ClientScope) -> None:
+    """Sign-in with MFA comes with its own issue; until then say so instead of skipping it."""
+    if scope.pool.settings.get("MfaConfiguration") == "ON":
+        raise UnsupportedOperationException(
+            "Cognate does not implement sign-in for user pools with MfaConfiguration ON yet."
+        )
+
+
+class InitiateAuth:
+    def __init__(
+        self, db: Database, box: SecretBox, steps: SignInSteps, refresh: RefreshService
+    ) -> None:
+        self._db = db
+        self._box = box
+        self._steps = steps
+        self._refresh = refresh
+
+    def initiate(
+        self, region: str, request: dict[str, Any], *, admin: bool, activity: Activity
+    ) -> dict[str, Any]:
+        flow = request["AuthFlow"]
+        params: dict[str, str] = request.get("AuthParameters") or {}
+        if flow in (_PUBLIC_ONLY if admin else _ADMIN_ONLY):
+            raise InvalidParameterException(messages.INITIATE_AUTH_NOT_SUPPORTED)
+        client_id = request["ClientId"]
+        if admin:
+            scope = self._db.read(
+                "auth_client",
+                lambda c: load_admin(c, region, request["UserPoolId"], client_id),
+            )
+        else:
+            scope = self._db.read("auth_client", lambda c: load_public(c, client_id))
+        if flow in _REFRESH:
+            return self._refresh.refresh_token_auth(scope, params, flow, activity)
+        require_flow(scope.client, flow)
+        if flow == "CUSTOM_AUTH":
+            raise UnsupportedOperationException(
+                "Cognate does not implement CUSTOM_AUTH yet: it needs the Lambda triggers "
+                "(DefineAuthChallenge, CreateAuthChallenge, VerifyAuthChallengeResponse)."
+            )
+        username = require_parameter(params, "USERNAME")
+        if flow == "USER_SRP_AUTH":
+            srp_a = require_parameter(params, "SRP_A")
+        elif flow in _PASSWORD_FLOWS:
+            password = require_parameter(params, "PASSWORD")
+        check_mfa_supported(scope)
+
+        def load(conn: Any) -> Any:
+            check_secret_hash(conn, self._box, scope.client, username, params.get("SECRET_HASH"))
+            return find_sign_in_user(conn, scope.pool, username)
+
+        found = self._db.read("auth_user", load)
+        if flow == "USER_SRP_AUTH":
+            return self._steps.start_srp(scope, found, username, srp_a)
+        if flow in _PASSWORD_FLOWS:
+            return self._steps.password(scope, found, password, activity)
+        return self._user_auth(scope, found, username, params, activity)
+
+    def _user_auth(
+        self,
+        scope: ClientScope,
+        found: Any,
+        username: str,
+        params: dict[str, str],
+        activity: Activity,
+    ) -> dict[str, Any]:
+        """USER_AUTH: the preferred first factor when it can be used, else the menu."""
+        if scope.pool.settings.get("UserPoolTier") == "LITE":
+            raise FeatureUnavailableInTierException(
+                "Choice-based sign-in (USER_AUTH) is not available in the LITE tier."
+            )
+        preferred = params.get("PREFERRED_CHALLENGE")
+        available = self._steps.available_factors(scope, found)
+        if preferred == "PASSWORD" and "PASSWORD" in available and params.get("PASSWORD"):
+            return self._steps.password(scope, found, params["PASSWORD"], activity)
+        if preferred == "PASSWORD_SRP" and "PASSWORD_SRP" in available and params.get("SRP_A"):
+            return self._steps.start_srp(scope, found, username, params["SRP_A"])
+        return self._steps.select_challenge(scope, found, username)

@@ -1,0 +1,182 @@
+"""The steps sign-in flows share: proving a password, starting SRP, the challenges that
+follow a proven password (NEW_PASSWORD_REQUIRED), choice-based sign-in's menu, and
+completion.
+
+`InitiateAuth` and `RespondToAuthChallenge` (flows.py, challenges.py) decide which step
+comes next; the steps here do the work and return the operation's response.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from cognate.api.exceptions import NotAuthorizedException, UserNotFoundException
+from cognate.domain import messages
+from cognate.domain.auth import srp_exchange
+from cognate.domain.auth.completion import Completion
+from cognate.domain.auth.context import SignInUser, prevents_user_existence_errors, unknown_user
+from cognate.domain.auth.password_check import NEW_PASSWORD_REQUIRED, PasswordCheck
+from cognate.domain.auth.token_sessions import Activity
+from cognate.domain.challenge_sessions import ChallengeSessions
+from cognate.domain.client_auth import ClientScope
+from cognate.domain.user_store import USER_NOT_FOUND, PasswordVault
+from cognate.storage.db import Database
+from cognate.storage.repos.users import UserRow
+
+SELECT_CHALLENGE = "SELECT_CHALLENGE"
+PASSWORD_FACTORS = ("PASSWORD", "PASSWORD_SRP")
+
+
+@dataclass(frozen=True, slots=True)
+class StepDeps:
+    db: Database
+    vault: PasswordVault
+    passwords: PasswordCheck
+    challenges: ChallengeSessions
+    completion: Completion
+    simulation_key: bytes
+
+
+def session_minutes(scope: ClientScope) -> int:
+    return int(scope.client.settings.get("AuthSessionValidity") or 3)
+
+
+class SignInSteps:
+    def __init__(self, deps: StepDeps) -> None:
+        self._d = deps
+
+    # ----------------------------------------------------------------- password proofs
+
+    def password(
+        self, scope: ClientScope, found: SignInUser | None, password: str, activity: Activity
+    ) -> dict[str, Any]:
+        """USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH's PASSWORD."""
+        if found is None:
+            raise unknown_user(scope.client)
+        user = found.row
+        self._d.passwords.before_password(user)
+        self._d.passwords.check_password(scope.pool.pool.id, user, password)
+        return self.after_password(scope, found, activity)
+
+    def start_srp(
+        self, scope: ClientScope, found: SignInUser | None, username: str, srp_a: str
+    ) -> dict[str, Any]:
+        """USER_SRP_AUTH (and USER_AUTH's PASSWORD_SRP): the PASSWORD_VERIFIER challenge."""
+        big_a = srp_exchange.parse_a(srp_a)
+        pool = scope.pool.pool
+        user_pk: int | None = None
+        if found is None:
+            if not prevents_user_existence_errors(scope.client):
+                raise UserNotFoundException(USER_NOT_FOUND)
+            exchange = srp_exchange.simulated(self._d.simulation_key, pool.id, username, big_a)
+        else:
+            user = found.row
+            self._d.passwords.before_password(user)
+            record = self._d.vault.open(user)
+            if record is None:  # no password (e.g. a federated user): nothing can match
+                raise NotAuthorizedException(messages.INCORRECT_CREDENTIALS)
+            exchange = srp_exchange.begin(
+                user.username, int(record.salt, 16), int(record.verifier, 16), big_a
+            )
+            user_pk = user.pk
+        state = exchange.to_state()
+
+        def open_txn(conn: Connection) -> str:
+            return self._d.challenges.open(
+                conn,
+                pool_pk=pool.pk,
+                client_pk=scope.client.pk,
+                user_pk=user_pk,
+                challenge=srp_exchange.PASSWORD_VERIFIER,
+                state=state,
+                minutes=session_minutes(scope),
+            )
+
+        token = self._d.db.write("start_srp", open_txn)
+        return {
+            "ChallengeName": srp_exchange.PASSWORD_VERIFIER,
+            "ChallengeParameters": srp_exchange.challenge_parameters(exchange, token),
+        }
+
+    # ----------------------------------------------------------------- after the password
+
+    def after_password(
+        self, scope: ClientScope, found: SignInUser, activity: Activity
+    ) -> dict[str, Any]:
+        """The password is proven: a challenge the user still owes, or tokens."""
+        if self._d.passwords.after_password(found.row) == NEW_PASSWORD_REQUIRED:
+            return self.new_password_challenge(scope, found)
+        return self._d.completion.sign_in(scope, found.row, activity=activity)
+
+    def new_password_challenge(self, scope: ClientScope, found: SignInUser) -> dict[str, Any]:
+        user = found.row
+        current = {k: v for k, v in found.attributes.items() if k != "sub"}
+        missing = [n for n in scope.pool.schema.required() if not found.attributes.get(n)]
+        token = self._open(scope, user.pk, NEW_PASSWORD_REQUIRED, {"username": user.username})
+        return {
+            "ChallengeName": NEW_PASSWORD_REQUIRED,
+            "Session": token,
+            "ChallengeParameters": {
+                "USER_ID_FOR_SRP": user.username,
+                "requiredAttributes": _json([f"userAttributes.{n}" for n in missing]),
+                "userAttributes": _json(current),
+            },
+        }
+
+    # ----------------------------------------------------------------- choice-based sign-in
+
+    def select_challenge(
+        self, scope: ClientScope, found: SignInUser | None, username: str
+    ) -> dict[str, Any]:
+        """USER_AUTH without a usable preference: the menu of first factors."""
+        if found is None and not prevents_user_existence_errors(scope.client):
+            raise UserNotFoundException(USER_NOT_FOUND)
+        state = {"username": username}
+        token = self._open(scope, found.row.pk if found else None, SELECT_CHALLENGE, state)
+        return {
+            "ChallengeName": SELECT_CHALLENGE,
+            "Session": token,
+            "ChallengeParameters": {},
+            "AvailableChallenges": list(self.available_factors(scope, found)),
+        }
+
+    @staticmethod
+    def available_factors(scope: ClientScope, found: SignInUser | None) -> tuple[str, ...]:
+        """First factors this user can sign in with under the pool's SignInPolicy."""
+        policy = scope.pool.settings.get("SignInPolicy") or {}
+        allowed = policy.get("AllowedFirstAuthFactors") or ["PASSWORD"]
+        if "PASSWORD" not in allowed:
+            return ()
+        if found is not None and found.row.password_enc is None:
+            return ()
+        return PASSWORD_FACTORS
+
+    def _open(
+        self, scope: ClientScope, user_pk: int | None, challenge: str, state: dict[str, Any]
+    ) -> str:
+        def open_txn(conn: Connection) -> str:
+            return self._d.challenges.open(
+                conn,
+                pool_pk=scope.pool.pool.pk,
+                client_pk=scope.client.pk,
+                user_pk=user_pk,
+                challenge=challenge,
+                state=state,
+                minutes=session_minutes(scope),
+            )
+
+        return self._d.db.write("open_challenge", open_txn)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def require_user_row(found: SignInUser | None) -> UserRow:
+    if found is None:
+        raise NotAuthorizedException(messages.INCORRECT_CREDENTIALS)
+    return found.row

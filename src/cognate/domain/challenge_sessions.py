@@ -1,0 +1,124 @@
+"""Sessions between the steps of a sign-in: opaque, stored, single use, short-lived.
+
+Every challenge Cognate answers with (PASSWORD_VERIFIER, NEW_PASSWORD_REQUIRED,
+SELECT_CHALLENGE...) opens a session: 64 random bytes given to the client in base64 as
+`Session` (and, for SRP, as `SECRET_BLOCK`, which clients echo back and sign). Only the
+token's SHA-256 is stored, with the step's state sealed under the master key (it holds
+the server's SRP secret). Answering marks the row used (UPDATE ... WHERE unused
+RETURNING), so a session serves exactly once, from whichever process gets the answer.
+Sessions live for the app client's AuthSessionValidity (3-15 minutes, default 3). The
+three ways to present a bad session get Cognito's three messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from cognate.api.exceptions import NotAuthorizedException
+from cognate.domain.clock import Clock
+from cognate.domain.secretbox import SecretBox
+from cognate.storage.db import Database
+from cognate.storage.jsoncol import dumps, loads
+from cognate.storage.repos import auth_sessions as sessions_repo
+
+INVALID_SESSION = "Invalid session for the user."  # observed
+EXPIRED_SESSION = "Invalid session for the user, session is expired."  # observed
+USED_SESSION = "Invalid session for the user, session can only be used once."  # observed
+_PURGE_EVERY = 64  # one insert in this many also deletes expired rows
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    """A taken session: who was signing in, at which step, with what state."""
+
+    pool_pk: int
+    client_pk: int
+    user_pk: int | None
+    name: str
+    state: dict[str, Any]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ChallengeSessions:
+    def __init__(self, db: Database, box: SecretBox, clock: Clock) -> None:
+        self._db = db
+        self._box = box
+        self._clock = clock
+
+    def open(
+        self,
+        conn: Connection,
+        *,
+        pool_pk: int,
+        client_pk: int,
+        user_pk: int | None,
+        challenge: str,
+        state: dict[str, Any],
+        minutes: int,
+    ) -> str:
+        """Store a session for the next step inside the caller's transaction; return its
+        token."""
+        token = base64.b64encode(secrets.token_bytes(64)).decode()
+        digest = token_hash(token)
+        now = self._clock.now_ms()
+        if secrets.randbelow(_PURGE_EVERY) == 0:
+            sessions_repo.purge_expired(conn, now)
+        sessions_repo.insert(
+            conn,
+            token_hash=digest,
+            pool_pk=pool_pk,
+            client_pk=client_pk,
+            user_pk=user_pk,
+            challenge=challenge,
+            state_enc=self._box.seal(dumps(state), f"auth-session/{digest}"),
+            expires_at=now + minutes * 60_000,
+            created_at=now,
+        )
+        return token
+
+    def take(self, token: str | None, client_pk: int) -> Challenge:
+        """Use up a session of this client (in its own transaction: a failed answer must not
+        give it back); NotAuthorizedException if it is unknown, used, expired or another
+        client's."""
+        if not token or not _is_base64(token):
+            raise NotAuthorizedException(INVALID_SESSION)
+        digest = token_hash(token)
+        now = self._clock.now_ms()
+
+        def use(conn: Connection) -> tuple[sessions_repo.AuthSessionRow | None, bool]:
+            row = sessions_repo.take(conn, digest, now)
+            return row, row is None and sessions_repo.known(conn, digest)
+
+        row, used = self._db.write("take_auth_session", use)
+        if used:
+            raise NotAuthorizedException(USED_SESSION)
+        if row is None or row.client_pk != client_pk:
+            raise NotAuthorizedException(INVALID_SESSION)
+        if row.expires_at <= now:
+            raise NotAuthorizedException(EXPIRED_SESSION)
+        state = loads(self._box.open(row.state_enc, f"auth-session/{digest}"))
+        return Challenge(row.pool_pk, row.client_pk, row.user_pk, row.challenge, state)
+
+    def release(self, token: str) -> None:
+        """Give back a session whose answer was refused for its content (a password the
+        policy rejects, a missing attribute), so that the user can correct it."""
+        digest = token_hash(token)
+        self._db.write("release_auth_session", lambda conn: sessions_repo.release(conn, digest))
+
+
+def _is_base64(token: str) -> bool:
+    try:
+        base64.b64decode(token, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True

@@ -1,0 +1,278 @@
+r"""ID and access tokens: Cognito's claims, RS256 signatures, and reading access tokens back.
+
+Claims follow the AWS developer guide's examples, in their order. ID tokens carry `aud`
+(the client id), `cognito:username` and the attributes the client may read (custom ones
+as strings, the `*_verified` flags as booleans); access tokens carry `client_id`,
+`username` and `scope`, and no `aud`. Both carry `origin_jti` (the sign-in's token
+session, which revocation deletes) and a fresh `jti`; `auth_time` stays the time of the
+sign-in across refreshes. Headers are `{"kid", "alg": "RS256"}` and payloads compact JSON
+with escaped slashes (`https:\/\/...`), byte for byte the form of Cognito's tokens.
+
+The issuer is `<public URL>/<poolId>` by default, or Cognito's own
+`https://cognito-idp.<region>.amazonaws.com/<poolId>` (setting `issuer = aws`).
+
+`read_access_token` checks what the token itself proves (signature by one of the pool's
+token keys, token_use, issuer, expiry, scope); whether it has been revoked is the
+database's answer (`access.py`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from joserfc import jws
+from joserfc.errors import BadSignatureError, JoseError
+
+from cognate.api.exceptions import NotAuthorizedException
+from cognate.domain.clock import Clock
+from cognate.domain.token_keys import ACCESS, ID, TokenKeys
+from cognate.storage.repos.clients import ClientRow
+from cognate.storage.repos.pools import PoolRow
+from cognate.storage.repos.users import UserRow
+
+SIGN_IN_SCOPE = "aws.cognito.signin.user.admin"
+INVALID_ACCESS_TOKEN = "Invalid Access Token"  # observed
+BAD_SIGNATURE = "Could not verify signature for Access Token"  # observed
+EXPIRED_ACCESS_TOKEN = "Access Token has expired"  # observed
+MISSING_SCOPE = "Access Token does not have required scopes"  # observed
+_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+_BOOLEAN_ATTRIBUTES = frozenset({"email_verified", "phone_number_verified"})
+_HIDDEN_FROM_TOKENS = frozenset({"sub"})
+
+
+@dataclass(frozen=True, slots=True)
+class GroupClaim:
+    name: str
+    role_arn: str | None
+    precedence: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Whom tokens are issued to: the user, their attributes and their groups."""
+
+    user: UserRow
+    attributes: dict[str, str]
+    groups: list[GroupClaim]
+
+
+@dataclass(frozen=True, slots=True)
+class SignInFacts:
+    """What a token session contributes to its tokens."""
+
+    origin_jti: str
+    auth_time: int  # epoch seconds of the sign-in
+    device_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    id_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    pool_pk: int
+    pool_id: str
+    sub: str
+    username: str
+    client_id: str
+    origin_jti: str
+    jti: str
+    scopes: tuple[str, ...]
+    issued_at: int
+    auth_time: int
+    device_key: str | None
+
+
+def validity_seconds(client: ClientRow, member: str) -> int:
+    """A token lifetime from the client's settings and units (Cognito's defaults: one hour
+    for ID and access tokens, 30 days for refresh tokens)."""
+    settings = client.settings
+    unit_key = member.removesuffix("Validity")
+    default_unit = "days" if unit_key == "RefreshToken" else "hours"
+    unit = (settings.get("TokenValidityUnits") or {}).get(unit_key, default_unit)
+    value = settings.get(member)
+    if value is None or (member == "RefreshTokenValidity" and value == 0):
+        return 30 * 86400 if unit_key == "RefreshToken" else 3600
+    return int(value) * _UNIT_SECONDS[unit]
+
+
+def readable_attributes(client: ClientRow, attributes: dict[str, str]) -> dict[str, str]:
+    """The attributes the client may read: its ReadAttributes, or all but developer-only."""
+    allowed = client.settings.get("ReadAttributes")
+    if allowed is None:
+        return {k: v for k, v in attributes.items() if not k.startswith("dev:")}
+    keep = set(allowed)
+    return {k: v for k, v in attributes.items() if k in keep}
+
+
+class TokenIssuer:
+    def __init__(self, keys: TokenKeys, clock: Clock, base_url: str, issuer_mode: str) -> None:
+        self._keys = keys
+        self._clock = clock
+        self._base_url = base_url.rstrip("/")
+        self._aws_issuer = issuer_mode == "aws"
+
+    def issuer(self, pool_id: str, region: str) -> str:
+        if self._aws_issuer:
+            return f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
+        return f"{self._base_url}/{pool_id}"
+
+    def user_tokens(
+        self, pool: PoolRow, client: ClientRow, subject: Subject, facts: SignInFacts
+    ) -> IssuedTokens:
+        now = self._clock.now_ms() // 1000
+        access_seconds = validity_seconds(client, "AccessTokenValidity")
+        id_seconds = validity_seconds(client, "IdTokenValidity")
+        issuer = self.issuer(pool.id, pool.region)
+        event_id = str(uuid.uuid4())
+        user = subject.user
+        groups = _ordered(subject.groups)
+        access: dict[str, Any] = {"sub": user.sub}
+        if facts.device_key:
+            access["device_key"] = facts.device_key
+        if groups:
+            access["cognito:groups"] = [g.name for g in groups]
+        access.update(
+            iss=issuer,
+            client_id=client.client_id,
+            origin_jti=facts.origin_jti,
+            event_id=event_id,
+            token_use="access",
+            scope=SIGN_IN_SCOPE,
+            auth_time=facts.auth_time,
+            exp=now + access_seconds,
+            iat=now,
+            jti=str(uuid.uuid4()),
+            username=user.username,
+        )
+        claims: dict[str, Any] = {"sub": user.sub}
+        if groups:
+            claims["cognito:groups"] = [g.name for g in groups]
+        readable = readable_attributes(client, subject.attributes)
+        for flag in ("email_verified", "phone_number_verified"):
+            if flag in readable:
+                claims[flag] = readable[flag] == "true"
+        roles = [g.role_arn for g in groups if g.role_arn]
+        if roles:
+            claims["cognito:preferred_role"] = roles[0]
+        claims.update(iss=issuer, **{"cognito:username": user.username})
+        claims["origin_jti"] = facts.origin_jti
+        if roles:
+            claims["cognito:roles"] = list(dict.fromkeys(roles))
+        claims.update(
+            aud=client.client_id,
+            event_id=event_id,
+            token_use="id",
+            auth_time=facts.auth_time,
+            exp=now + id_seconds,
+            iat=now,
+            jti=str(uuid.uuid4()),
+        )
+        for name, value in readable.items():
+            if name not in _BOOLEAN_ATTRIBUTES and name not in _HIDDEN_FROM_TOKENS:
+                claims[name] = _claim_value(name, value)
+        return IssuedTokens(
+            access_token=self._sign(pool, ACCESS, access),
+            id_token=self._sign(pool, ID, claims),
+            expires_in=access_seconds,
+        )
+
+    def client_token(self, pool: PoolRow, client: ClientRow, scopes: list[str]) -> tuple[str, int]:
+        """An access token for the client itself (machine to machine): sub = client id."""
+        now = self._clock.now_ms() // 1000
+        seconds = validity_seconds(client, "AccessTokenValidity")
+        claims = {
+            "sub": client.client_id,
+            "token_use": "access",
+            "scope": " ".join(scopes),
+            "auth_time": now,
+            "iss": self.issuer(pool.id, pool.region),
+            "exp": now + seconds,
+            "iat": now,
+            "version": 2,
+            "jti": str(uuid.uuid4()),
+            "client_id": client.client_id,
+        }
+        return self._sign(pool, ACCESS, claims), seconds
+
+    def read_access_token(self, token: str) -> AccessClaims:
+        """The claims of an access token this server issued to a user, checked; raises
+        NotAuthorizedException in Cognito's words otherwise."""
+        invalid = NotAuthorizedException(INVALID_ACCESS_TOKEN)
+        try:
+            header_part = token.split(".", 1)[0]
+            header = json.loads(_b64decode(header_part))
+            kid = header["kid"]
+        except (ValueError, KeyError, TypeError):
+            raise invalid from None
+        if not isinstance(kid, str):
+            raise invalid
+        key = self._keys.verification_key(kid)
+        if key is None or key.purpose != ACCESS:
+            raise NotAuthorizedException(BAD_SIGNATURE)
+        try:
+            verified = jws.deserialize_compact(token, key.key, algorithms=["RS256"])
+        except BadSignatureError:
+            raise NotAuthorizedException(BAD_SIGNATURE) from None
+        except (JoseError, ValueError):
+            raise invalid from None
+        try:
+            claims = orjson.loads(verified.payload)
+        except ValueError:
+            raise invalid from None
+        if not isinstance(claims, dict) or claims.get("token_use") != "access":
+            raise invalid
+        try:
+            pool_id = str(claims["iss"]).rsplit("/", 1)[1]
+            claims_of = AccessClaims(
+                pool_pk=key.pool_pk,
+                pool_id=pool_id,
+                sub=str(claims["sub"]),
+                username=str(claims["username"]),
+                client_id=str(claims["client_id"]),
+                origin_jti=str(claims["origin_jti"]),
+                jti=str(claims["jti"]),
+                scopes=tuple(str(claims.get("scope", "")).split()),
+                issued_at=int(claims["iat"]),
+                auth_time=int(claims["auth_time"]),
+                device_key=claims.get("device_key"),
+            )
+            expires = int(claims["exp"])
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise invalid from None
+        if expires <= self._clock.now_ms() // 1000:
+            raise NotAuthorizedException(EXPIRED_ACCESS_TOKEN)
+        if SIGN_IN_SCOPE not in claims_of.scopes:
+            raise NotAuthorizedException(MISSING_SCOPE)
+        return claims_of
+
+    def _sign(self, pool: PoolRow, purpose: str, claims: dict[str, Any]) -> str:
+        signer = self._keys.signer(pool.pk, pool.id, purpose)
+        header = {"kid": signer.kid, "alg": "RS256"}
+        payload = orjson.dumps(claims).replace(b"/", b"\\/")  # "/" occurs only in strings
+        return jws.serialize_compact(header, payload, signer.key)
+
+
+def _ordered(groups: list[GroupClaim]) -> list[GroupClaim]:
+    """Groups by precedence (lowest first; none last), then name: the first group with a
+    role gives cognito:preferred_role."""
+    return sorted(groups, key=lambda g: (g.precedence is None, g.precedence or 0, g.name))
+
+
+def _claim_value(name: str, value: str) -> Any:
+    if name == "updated_at" and value.isdigit():
+        return int(value)
+    return value
+
+
+def _b64decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))

@@ -1,0 +1,77 @@
+"""SQL for sign-in challenge sessions (`auth_sessions`). No policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cognate.storage.schema import auth_sessions
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSessionRow:
+    pool_pk: int
+    client_pk: int
+    user_pk: int | None
+    challenge: str
+    state_enc: str
+    expires_at: int
+
+
+_TAKE = (
+    sa.update(auth_sessions)
+    .where(
+        auth_sessions.c.token_hash == sa.bindparam("b_hash"),
+        auth_sessions.c.used_at.is_(None),
+    )
+    .values(used_at=sa.bindparam("b_now"))
+    .returning(
+        auth_sessions.c.pool_pk,
+        auth_sessions.c.client_pk,
+        auth_sessions.c.user_pk,
+        auth_sessions.c.challenge,
+        auth_sessions.c.state_enc,
+        auth_sessions.c.expires_at,
+    )
+)
+_EXISTS = sa.select(auth_sessions.c.used_at).where(
+    auth_sessions.c.token_hash == sa.bindparam("token_hash")
+)
+_RELEASE = (
+    sa.update(auth_sessions)
+    .where(auth_sessions.c.token_hash == sa.bindparam("b_hash"))
+    .values(used_at=None)
+)
+_INSERT = sa.insert(auth_sessions)
+_PURGE = sa.delete(auth_sessions).where(auth_sessions.c.expires_at < sa.bindparam("now"))
+
+
+def insert(conn: Connection, **values: Any) -> None:
+    """Store a session; `values` are the `auth_sessions` columns except pk."""
+    conn.execute(_INSERT, values)
+
+
+def take(conn: Connection, token_hash: str, now: int) -> AuthSessionRow | None:
+    """Mark the session with this token hash used and return it; None when there is no
+    unused one (see `known`)."""
+    r = conn.execute(_TAKE, {"b_hash": token_hash, "b_now": now}).first()
+    if r is None:
+        return None
+    return AuthSessionRow(r.pool_pk, r.client_pk, r.user_pk, r.challenge, r.state_enc, r.expires_at)
+
+
+def known(conn: Connection, token_hash: str) -> bool:
+    """Whether a session with this token hash exists (used or not)."""
+    return conn.execute(_EXISTS, {"token_hash": token_hash}).first() is not None
+
+
+def release(conn: Connection, token_hash: str) -> None:
+    """Make a used session usable again."""
+    conn.execute(_RELEASE, {"b_hash": token_hash})
+
+
+def purge_expired(conn: Connection, now: int) -> int:
+    return conn.execute(_PURGE, {"now": now}).rowcount

@@ -1,0 +1,1 @@
+"""The server's web endpoints (everything but the JSON API on `/`)."""
