@@ -28,6 +28,7 @@ from cognate.config import Settings
 from cognate.domain.auth.access import AccessCheck
 from cognate.domain.auth.account import AccountService
 from cognate.domain.auth.challenges import RespondToAuthChallenge
+from cognate.domain.auth.client_tokens import ClientTokens
 from cognate.domain.auth.completion import Completion
 from cognate.domain.auth.flows import InitiateAuth
 from cognate.domain.auth.password_check import PasswordCheck
@@ -45,6 +46,7 @@ from cognate.domain.notifications import Notifier
 from cognate.domain.pagination import PageTokens
 from cognate.domain.pool_mfa import PoolMfaService
 from cognate.domain.pools import PoolService
+from cognate.domain.resource_servers import ResourceServerService
 from cognate.domain.secretbox import MasterKeyError, SecretBox, decode_key, load_or_create_key_file
 from cognate.domain.sign_up import SignUpService
 from cognate.domain.tags import TagService
@@ -143,6 +145,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         refresh=refresh,
         account=AccountService(db, clock, box, vault, access, password_check, token_sessions),
         user_sessions=UserSessionsService(db, clock, access, token_sessions),
+        resource_servers=ResourceServerService(db, clock, tokens),
+        client_tokens=ClientTokens(db, box, issuer),
     )
     model.warm_up()
     return Runtime(settings, db, services)

@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _guarded(fn: Callable[[], int]) -> int:
+    from cognate.api.errors import ServiceError
     from cognate.domain.secretbox import MasterKeyError
     from cognate.storage.db import DatabaseUrlError
     from cognate.storage.migrate import SchemaError
@@ -120,6 +121,9 @@ def _guarded(fn: Callable[[], int]) -> int:
         return fn()
     except (SchemaError, MasterKeyError, DatabaseUrlError) as exc:
         print(f"cognate: {exc}", file=sys.stderr)
+        return 1
+    except ServiceError as exc:  # e.g. rotate-keys naming a pool that does not exist
+        print(f"cognate: {exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

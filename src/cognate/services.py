@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cognate.domain.auth.account import AccountService
 from cognate.domain.auth.challenges import RespondToAuthChallenge
+from cognate.domain.auth.client_tokens import ClientTokens
 from cognate.domain.auth.flows import InitiateAuth
 from cognate.domain.auth.refresh import RefreshService
 from cognate.domain.auth.user_sessions import UserSessionsService
@@ -15,6 +16,7 @@ from cognate.domain.groups import GroupService
 from cognate.domain.keys import KeyService
 from cognate.domain.pool_mfa import PoolMfaService
 from cognate.domain.pools import PoolService
+from cognate.domain.resource_servers import ResourceServerService
 from cognate.domain.sign_up import SignUpService
 from cognate.domain.tags import TagService
 from cognate.domain.token_keys import TokenKeys
@@ -44,3 +46,5 @@ class Services:
     refresh: RefreshService
     account: AccountService
     user_sessions: UserSessionsService
+    resource_servers: ResourceServerService
+    client_tokens: ClientTokens

@@ -54,6 +54,7 @@ class PoolFacts:
     pool_id: str
     tier: str
     schema: list[dict[str, Any]]
+    custom_scopes: frozenset[str] = frozenset()
 
 
 def build(
@@ -221,9 +222,8 @@ def _oauth(
                 "CallbackUrls can not be empty when code flow or implicit flow is selected"
             )
     for scope in scopes:
-        if scope not in STANDARD_SCOPES:
-            # Custom scopes name a resource server's scope; this pool defines none that
-            # match (resource servers are not part of Cognate yet).
+        if scope not in STANDARD_SCOPES and scope not in pool.custom_scopes:
+            # Custom scopes must name a scope of one of the pool's resource servers.
             raise ScopeDoesNotExistException(messages.scope_does_not_exist(scope))
     for url in callbacks + logouts:
         _check_redirect_url(url)

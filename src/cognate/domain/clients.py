@@ -23,6 +23,7 @@ from cognate.domain import client_settings, ids, messages
 from cognate.domain.clock import Clock, ms_to_seconds
 from cognate.domain.pagination import PageTokens
 from cognate.domain.pools import Page, require_pool
+from cognate.domain.resource_servers import custom_scopes
 from cognate.domain.secretbox import SecretBox
 from cognate.storage.db import Database
 from cognate.storage.repos import clients as clients_repo
@@ -59,11 +60,12 @@ class ClientService:
     # ------------------------------------------------------------------ helpers
 
     @staticmethod
-    def _facts(pool: PoolRow) -> client_settings.PoolFacts:
+    def _facts(conn: Connection, pool: PoolRow) -> client_settings.PoolFacts:
         return client_settings.PoolFacts(
             pool_id=pool.id,
             tier=pool.settings.get("UserPoolTier", "ESSENTIALS"),
             schema=pool.settings.get("SchemaAttributes", []),
+            custom_scopes=custom_scopes(conn, pool.pk),
         )
 
     def _seal(self, secret_id: str, value: str) -> str:
@@ -132,7 +134,7 @@ class ClientService:
             # Locked so that a concurrent DeleteUserPool cannot remove it under the insert.
             pool = require_pool(conn, region, request["UserPoolId"], for_update=True)
             settings = client_settings.build(
-                request, self._facts(pool), has_secret=has_secret, creating=True
+                request, self._facts(conn, pool), has_secret=has_secret, creating=True
             )
             client_id = ids.new_client_id()
             name = request["ClientName"]
@@ -169,7 +171,7 @@ class ClientService:
             secret = self._first_secret(conn, client)
             has_secret = secret is not None
             settings = client_settings.build(
-                request, self._facts(pool), has_secret=has_secret, creating=False
+                request, self._facts(conn, pool), has_secret=has_secret, creating=False
             )
             # Members set by other operations ("_" prefix, never on the wire) stay.
             settings.update({k: v for k, v in client.settings.items() if k.startswith("_")})

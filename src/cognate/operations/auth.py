@@ -125,3 +125,8 @@ def set_user_pool_client_session_configuration(
     svc: Services, ctx: RequestContext, p: Params
 ) -> Params:
     return svc.user_sessions.set_client_configuration(ctx.region, p)
+
+
+@operation("GetClientToken")
+def get_client_token(svc: Services, ctx: RequestContext, p: Params) -> Params:
+    return svc.client_tokens.get_client_token(p)

@@ -407,3 +407,25 @@ refresh_tokens = sa.Table(
 )
 """Refresh tokens by SHA-256 (they are 512-bit random strings; the token itself is never
 stored). Rotation supersedes a token, which stays usable for the client's grace period."""
+
+resource_servers = sa.Table(
+    "resource_servers",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("identifier", sa.String(256), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("pool_pk", "identifier"),
+    sa.Index("ix_resource_servers_pool_pk_pk", "pool_pk", "pk"),
+)
+"""OAuth 2.0 resource servers of a pool: an identifier and the custom scopes
+(`<identifier>/<scope name>`) app clients may be granted. `scopes` is the API's list of
+{ScopeName, ScopeDescription} as JSON."""

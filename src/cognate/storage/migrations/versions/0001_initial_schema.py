@@ -104,6 +104,34 @@ def upgrade() -> None:
         batch_op.create_index("ix_outbox_status_pk", ["status", "pk"], unique=False)
 
     op.create_table(
+        "resource_servers",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("identifier", sa.String(length=256), nullable=False),
+        sa.Column("name", sa.String(length=256), nullable=False),
+        sa.Column("scopes", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_resource_servers_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_resource_servers")),
+        sa.UniqueConstraint(
+            "pool_pk", "identifier", name=op.f("uq_resource_servers_pool_pk_identifier")
+        ),
+    )
+    with op.batch_alter_table("resource_servers", schema=None) as batch_op:
+        batch_op.create_index("ix_resource_servers_pool_pk_pk", ["pool_pk", "pk"], unique=False)
+
+    op.create_table(
         "signing_keys",
         sa.Column(
             "pk",
@@ -505,6 +533,10 @@ def downgrade() -> None:
         )
 
     op.drop_table("signing_keys")
+    with op.batch_alter_table("resource_servers", schema=None) as batch_op:
+        batch_op.drop_index("ix_resource_servers_pool_pk_pk")
+
+    op.drop_table("resource_servers")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_status_pk")
         batch_op.drop_index("ix_outbox_pool_pk_pk")
