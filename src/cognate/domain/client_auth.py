@@ -25,6 +25,7 @@ from cognate.domain.attributes import AttributeSchema
 from cognate.domain.secretbox import SecretBox
 from cognate.domain.user_store import PoolScope
 from cognate.domain.usernames import SignIn
+from cognate.storage.db import Fetch
 from cognate.storage.repos import clients as clients_repo
 from cognate.storage.repos import pools as pools_repo
 from cognate.storage.repos.clients import ClientRow
@@ -36,6 +37,7 @@ class ClientScope:
 
     client: ClientRow
     pool: PoolScope
+    has_secret: bool = True  # False only when known: then SECRET_HASH checks need no query
 
 
 def load_client(conn: Connection, client_id: str, *, lock_pool: bool = False) -> ClientScope:
@@ -50,6 +52,20 @@ def load_client(conn: Connection, client_id: str, *, lock_pool: bool = False) ->
         AttributeSchema(pool.settings.get("SchemaAttributes", [])),
     )
     return ClientScope(client, scope)
+
+
+def fetch_client(fetch: Fetch, client_id: str) -> ClientScope:
+    """`load_client` in one statement outside a transaction (the sign-in hot path)."""
+    found = clients_repo.fetch_with_pool(fetch, client_id)
+    if found is None:
+        raise ResourceNotFoundException(messages.client_not_found(client_id))
+    pool = found.pool
+    scope = PoolScope(
+        pool,
+        SignIn.of(pool.id, pool.settings),
+        AttributeSchema(pool.settings.get("SchemaAttributes", [])),
+    )
+    return ClientScope(found.client, scope, found.has_secret)
 
 
 def secret_hash(secret: str, username: str, client_id: str) -> str:

@@ -13,13 +13,15 @@ The issuer is `<public URL>/<poolId>` by default, or Cognito's own
 
 `read_access_token` checks what the token itself proves (signature by one of the pool's
 token keys, token_use, issuer, expiry, scope); whether it has been revoked is the
-database's answer (`access.py`).
+database's answer (`access.py`). The outcome of a signature check is remembered for the
+last few thousand tokens (an exact-string match; expiry is checked at every use).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +45,7 @@ MISSING_SCOPE = "Access Token does not have required scopes"  # observed
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 _BOOLEAN_ATTRIBUTES = frozenset({"email_verified", "phone_number_verified"})
 _HIDDEN_FROM_TOKENS = frozenset({"sub"})
+_VERIFIED_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,10 @@ class TokenIssuer:
         self._clock = clock
         self._base_url = base_url.rstrip("/")
         self._aws_issuer = issuer_mode == "aws"
+        # Access tokens whose signature was verified recently: apps present the same token
+        # again and again, and an RSA verification plus parsing is most of a GetUser.
+        self._recent: dict[str, tuple[AccessClaims, int]] = {}
+        self._lock = threading.Lock()
 
     def issuer(self, pool_id: str, region: str) -> str:
         if self._aws_issuer:
@@ -207,6 +214,25 @@ class TokenIssuer:
     def read_access_token(self, token: str) -> AccessClaims:
         """The claims of an access token this server issued to a user, checked; raises
         NotAuthorizedException in Cognito's words otherwise."""
+        verified = self._verified(token)
+        if verified is None:
+            verified = self._verify(token)
+            with self._lock:
+                if len(self._recent) >= _VERIFIED_CACHE_SIZE:
+                    self._recent.clear()
+                self._recent[token] = verified
+        claims_of, expires = verified
+        if expires <= self._clock.now_ms() // 1000:
+            raise NotAuthorizedException(EXPIRED_ACCESS_TOKEN)
+        if SIGN_IN_SCOPE not in claims_of.scopes:
+            raise NotAuthorizedException(MISSING_SCOPE)
+        return claims_of
+
+    def _verified(self, token: str) -> tuple[AccessClaims, int] | None:
+        return self._recent.get(token)
+
+    def _verify(self, token: str) -> tuple[AccessClaims, int]:
+        """What the token's signature proves (not its expiry: that changes with time)."""
         invalid = NotAuthorizedException(INVALID_ACCESS_TOKEN)
         try:
             header_part = token.split(".", 1)[0]
@@ -246,14 +272,9 @@ class TokenIssuer:
                 auth_time=int(claims["auth_time"]),
                 device_key=claims.get("device_key"),
             )
-            expires = int(claims["exp"])
+            return claims_of, int(claims["exp"])
         except (KeyError, IndexError, TypeError, ValueError):
             raise invalid from None
-        if expires <= self._clock.now_ms() // 1000:
-            raise NotAuthorizedException(EXPIRED_ACCESS_TOKEN)
-        if SIGN_IN_SCOPE not in claims_of.scopes:
-            raise NotAuthorizedException(MISSING_SCOPE)
-        return claims_of
 
     def _sign(self, pool: PoolRow, purpose: str, claims: dict[str, Any]) -> str:
         signer = self._keys.signer(pool.pk, pool.id, purpose)

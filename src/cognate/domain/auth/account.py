@@ -25,7 +25,7 @@ from cognate.api.exceptions import (
 from cognate.domain import passwords
 from cognate.domain.auth import lockout
 from cognate.domain.auth.access import AccessCheck
-from cognate.domain.auth.context import load_public
+from cognate.domain.auth.context import client_of
 from cognate.domain.auth.password_check import PasswordCheck
 from cognate.domain.auth.token_sessions import TokenSessions
 from cognate.domain.clock import Clock
@@ -119,7 +119,7 @@ class AccountService:
         self._db.write("admin_user_global_sign_out", sign_out)
 
     def revoke_token(self, client_id: str, token: str, client_secret: str | None) -> None:
-        scope = self._db.read("revoke_client", lambda c: load_public(c, client_id))
+        scope = client_of(self._db, client_id)
         if not scope.client.settings.get("EnableTokenRevocation", True):
             raise UnsupportedOperationException(
                 f"Token revocation is not enabled for app client {client_id}."

@@ -31,8 +31,9 @@ from cognate.domain import messages, passwords
 from cognate.domain.auth import srp_exchange
 from cognate.domain.auth.context import (
     SignInUser,
-    load_admin,
-    load_public,
+    admin_client_of,
+    check_client_secret_hash,
+    client_of,
     require_parameter,
     user_by_pk,
 )
@@ -40,7 +41,7 @@ from cognate.domain.auth.password_check import NEW_PASSWORD_REQUIRED
 from cognate.domain.auth.steps import SELECT_CHALLENGE, SignInSteps, StepDeps
 from cognate.domain.auth.token_sessions import Activity
 from cognate.domain.challenge_sessions import INVALID_SESSION, Challenge
-from cognate.domain.client_auth import ClientScope, check_secret_hash
+from cognate.domain.client_auth import ClientScope
 from cognate.domain.clock import Clock
 from cognate.domain.secretbox import SecretBox
 from cognate.domain.sign_up import check_writable
@@ -73,11 +74,9 @@ class RespondToAuthChallenge:
         client_id = request["ClientId"]
         db = self._d.db
         if admin:
-            scope = db.read(
-                "auth_client", lambda c: load_admin(c, region, request["UserPoolId"], client_id)
-            )
+            scope = admin_client_of(db, region, request["UserPoolId"], client_id)
         else:
-            scope = db.read("auth_client", lambda c: load_public(c, client_id))
+            scope = client_of(db, client_id)
         if name not in _ANSWERABLE:
             raise NotAuthorizedException(INVALID_SESSION)
         username = require_parameter(responses, "USERNAME")
@@ -170,7 +169,7 @@ class RespondToAuthChallenge:
             )
 
         try:
-            return self._d.completion.sign_in(scope, user, activity=activity, before=apply)
+            return self._d.completion.sign_in(scope, found, activity=activity, before=apply)
         except (
             AliasExistsException,
             InvalidParameterException,
@@ -230,11 +229,7 @@ class RespondToAuthChallenge:
     def _user(self, challenge: Challenge) -> SignInUser | None:
         if challenge.user_pk is None:
             return None
-        user_pk = challenge.user_pk
-        return self._d.db.read("challenge_user", lambda c: user_by_pk(c, user_pk))
+        return user_by_pk(self._d.db, challenge.user_pk)
 
     def _check_secret(self, scope: ClientScope, username: str, given: str | None) -> None:
-        self._d.db.read(
-            "secret_hash",
-            lambda c: check_secret_hash(c, self._box, scope.client, username, given),
-        )
+        check_client_secret_hash(self._d.db, self._box, scope, username, given)

@@ -1,8 +1,9 @@
 """The last step of every successful sign-in: a token session, then signed tokens.
 
-One write transaction records the sign-in (clears the lockout count, applies what the
-final step changes, e.g. a new password, starts the token session); the RSA signatures
-are made after it commits, so the database is never held for them.
+One write transaction records the sign-in (clears the lockout count if there was one,
+applies what the final step changes, e.g. a new password, starts the token session); the
+user's groups are read in one statement and the RSA signatures made after it commits, so
+the database is never held for them.
 """
 
 from __future__ import annotations
@@ -11,18 +12,17 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
-from cognate.api.exceptions import NotAuthorizedException
-from cognate.domain import messages
+from cognate.api.exceptions import UserNotFoundException
 from cognate.domain.auth import lockout
-from cognate.domain.auth.context import groups_of
-from cognate.domain.auth.token_sessions import Activity, TokenSessions
+from cognate.domain.auth.context import SignInUser, groups_of, user_by_pk
+from cognate.domain.auth.token_sessions import Activity, Started, TokenSessions
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.clock import Clock
 from cognate.domain.tokens import GroupClaim, IssuedTokens, Subject, TokenIssuer, validity_seconds
+from cognate.domain.user_store import USER_NOT_FOUND
 from cognate.storage.db import Database
-from cognate.storage.repos import users as users_repo
-from cognate.storage.repos.users import UserRow
 
 
 def authentication_result(tokens: IssuedTokens, refresh_token: str | None) -> dict[str, Any]:
@@ -37,10 +37,10 @@ def authentication_result(tokens: IssuedTokens, refresh_token: str | None) -> di
     return result
 
 
-def subject_of(conn: Connection, user: UserRow) -> Subject:
-    """The user as tokens describe them, read inside the caller's transaction."""
-    groups = [GroupClaim(g.name, g.role_arn, g.precedence) for g in groups_of(conn, user.pk)]
-    return Subject(user, users_repo.attributes(conn, user.pk), groups)
+def subject_of(db: Database, found: SignInUser) -> Subject:
+    """The user as tokens describe them (their groups read in one statement)."""
+    groups = [GroupClaim(g.name, g.role_arn, g.precedence) for g in groups_of(db, found.row.pk)]
+    return Subject(found.row, found.attributes, groups)
 
 
 class Completion:
@@ -55,7 +55,7 @@ class Completion:
     def sign_in(
         self,
         scope: ClientScope,
-        user: UserRow,
+        found: SignInUser,
         *,
         activity: Activity,
         device_key: str | None = None,
@@ -66,15 +66,13 @@ class Completion:
         client = scope.client
         pool = scope.pool.pool
         refresh_ms = validity_seconds(client, "RefreshTokenValidity") * 1000
+        user = found.row
 
-        def record(conn: Connection) -> tuple[Subject, Any]:
+        def record(conn: Connection) -> Started:
             if before is not None:
                 before(conn)
-            current = users_repo.by_pk(conn, user.pk)
-            if current is None or not current.enabled:
-                raise NotAuthorizedException(messages.USER_DISABLED)
-            lockout.reset(conn, current)
-            started = self._sessions.start(
+            lockout.reset(conn, user)
+            return self._sessions.start(
                 conn,
                 pool=pool,
                 client=client,
@@ -84,10 +82,17 @@ class Completion:
                 device_key=device_key,
                 activity=activity,
             )
-            return subject_of(conn, current), started
 
-        subject, started = self._db.write("sign_in", record)
-        tokens = self._issuer.user_tokens(pool, client, subject, started.facts)
+        try:
+            started = self._db.write("sign_in", record)
+        except IntegrityError:  # the user was deleted meanwhile (the session's foreign key)
+            raise UserNotFoundException(USER_NOT_FOUND) from None
+        current = found if before is None else user_by_pk(self._db, user.pk)
+        if current is None:
+            raise UserNotFoundException(USER_NOT_FOUND)
+        tokens = self._issuer.user_tokens(
+            pool, client, subject_of(self._db, current), started.facts
+        )
         return {
             "ChallengeParameters": {},
             "AuthenticationResult": authentication_result(tokens, started.refresh_token),

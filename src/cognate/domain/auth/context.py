@@ -20,11 +20,17 @@ from cognate.api.exceptions import (
     UserNotFoundException,
 )
 from cognate.domain import messages
-from cognate.domain.client_auth import ClientScope, check_secret_hash, load_client
+from cognate.domain.client_auth import (
+    ClientScope,
+    check_secret_hash,
+    fetch_client,
+    load_client,
+)
 from cognate.domain.client_settings import DEFAULT_AUTH_FLOWS
 from cognate.domain.pools import require_pool
 from cognate.domain.secretbox import SecretBox
 from cognate.domain.user_store import USER_NOT_FOUND, PoolScope, find_user
+from cognate.storage.db import Database
 from cognate.storage.repos import groups as groups_repo
 from cognate.storage.repos import users as users_repo
 from cognate.storage.repos.clients import ClientRow
@@ -81,13 +87,31 @@ def load_public(conn: Connection, client_id: str) -> ClientScope:
     return load_client(conn, client_id)
 
 
-def load_admin(conn: Connection, region: str, pool_id: str, client_id: str) -> ClientScope:
+def client_of(db: Database, client_id: str) -> ClientScope:
+    """The client of a public operation, in one statement."""
+    return fetch_client(db.fetch, client_id)
+
+
+def admin_client_of(db: Database, region: str, pool_id: str, client_id: str) -> ClientScope:
     """The client of an admin operation: it must belong to the named pool."""
-    pool = require_pool(conn, region, pool_id)
-    scope = load_client(conn, client_id)
-    if scope.pool.pool.pk != pool.pk:
+    try:
+        scope: ClientScope | None = fetch_client(db.fetch, client_id)
+    except ResourceNotFoundException:
+        scope = None
+    if scope is None or scope.pool.pool.id != pool_id or scope.pool.pool.region != region:
+        # Which one is missing: the pool (Cognito names it first) or the client.
+        db.read("admin_client_pool", lambda c: require_pool(c, region, pool_id))
         raise ResourceNotFoundException(messages.client_not_found(client_id))
     return scope
+
+
+def check_client_secret_hash(
+    db: Database, box: SecretBox, scope: ClientScope, username: str, given: str | None
+) -> None:
+    """SECRET_HASH of the request; no query when the client has no secret and none came."""
+    if not scope.has_secret and given is None:
+        return
+    db.read("secret_hash", lambda c: check_secret_hash(c, box, scope.client, username, given))
 
 
 def require_parameter(params: dict[str, str], name: str) -> str:
@@ -95,12 +119,6 @@ def require_parameter(params: dict[str, str], name: str) -> str:
     if value is None or value == "":
         raise InvalidParameterException(messages.missing_auth_parameter(name))
     return value
-
-
-def check_client_secret(
-    conn: Connection, box: SecretBox, scope: ClientScope, username: str, given: str | None
-) -> None:
-    check_secret_hash(conn, box, scope.client, username, given)
 
 
 def prevents_user_existence_errors(client: ClientRow) -> bool:
@@ -115,19 +133,31 @@ def unknown_user(client: ClientRow) -> Exception:
     return UserNotFoundException(USER_NOT_FOUND)
 
 
-def find_sign_in_user(conn: Connection, pool: PoolScope, username: str) -> SignInUser | None:
-    user = find_user(conn, pool, username)
-    if user is None:
+def find_sign_in_user(db: Database, pool: PoolScope, username: str) -> SignInUser | None:
+    """The user a USERNAME names: by username in one statement, else (alias pools) by a
+    verified alias."""
+    wanted = pool.sign_in.username_key(username)
+    for found in users_repo.fetch_by_keys(db.fetch, pool.pool.pk, (username, wanted)):
+        if found.key == wanted:
+            return SignInUser(found.user, found.attributes)
+    if not pool.sign_in.lookup_kinds():
         return None
-    return SignInUser(user, users_repo.attributes(conn, user.pk))
+
+    def by_alias(conn: Connection) -> SignInUser | None:
+        user = find_user(conn, pool, username)
+        if user is None:
+            return None
+        return SignInUser(user, users_repo.attributes(conn, user.pk))
+
+    return db.read("sign_in_user", by_alias)
 
 
-def user_by_pk(conn: Connection, user_pk: int) -> SignInUser | None:
-    user = users_repo.by_pk(conn, user_pk)
-    if user is None:
+def user_by_pk(db: Database, user_pk: int) -> SignInUser | None:
+    found = users_repo.fetch_with_attributes(db.fetch, user_pk)
+    if found is None:
         return None
-    return SignInUser(user, users_repo.attributes(conn, user.pk))
+    return SignInUser(found.user, found.attributes)
 
 
-def groups_of(conn: Connection, user_pk: int) -> list[Any]:
-    return groups_repo.groups_of_user(conn, user_pk, 0, 100)
+def groups_of(db: Database, user_pk: int) -> list[Any]:
+    return groups_repo.fetch_of_user(db.fetch, user_pk)

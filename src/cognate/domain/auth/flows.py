@@ -22,16 +22,17 @@ from cognate.api.exceptions import (
 )
 from cognate.domain import messages
 from cognate.domain.auth.context import (
+    admin_client_of,
+    check_client_secret_hash,
+    client_of,
     find_sign_in_user,
-    load_admin,
-    load_public,
     require_flow,
     require_parameter,
 )
 from cognate.domain.auth.refresh import RefreshService
 from cognate.domain.auth.steps import SignInSteps
 from cognate.domain.auth.token_sessions import Activity
-from cognate.domain.client_auth import ClientScope, check_secret_hash
+from cognate.domain.client_auth import ClientScope
 from cognate.domain.secretbox import SecretBox
 from cognate.storage.db import Database
 
@@ -67,12 +68,9 @@ class InitiateAuth:
             raise InvalidParameterException(messages.INITIATE_AUTH_NOT_SUPPORTED)
         client_id = request["ClientId"]
         if admin:
-            scope = self._db.read(
-                "auth_client",
-                lambda c: load_admin(c, region, request["UserPoolId"], client_id),
-            )
+            scope = admin_client_of(self._db, region, request["UserPoolId"], client_id)
         else:
-            scope = self._db.read("auth_client", lambda c: load_public(c, client_id))
+            scope = client_of(self._db, client_id)
         if flow in _REFRESH:
             return self._refresh.refresh_token_auth(scope, params, flow, activity)
         require_flow(scope.client, flow)
@@ -88,11 +86,8 @@ class InitiateAuth:
             password = require_parameter(params, "PASSWORD")
         check_mfa_supported(scope)
 
-        def load(conn: Any) -> Any:
-            check_secret_hash(conn, self._box, scope.client, username, params.get("SECRET_HASH"))
-            return find_sign_in_user(conn, scope.pool, username)
-
-        found = self._db.read("auth_user", load)
+        check_client_secret_hash(self._db, self._box, scope, username, params.get("SECRET_HASH"))
+        found = find_sign_in_user(self._db, scope.pool, username)
         if flow == "USER_SRP_AUTH":
             return self._steps.start_srp(scope, found, username, srp_a)
         if flow in _PASSWORD_FLOWS:

@@ -27,8 +27,14 @@ from cognate.api.exceptions import (
 )
 from cognate.domain import messages
 from cognate.domain.auth.completion import authentication_result, subject_of
-from cognate.domain.auth.context import load_public, require_flow, require_parameter
-from cognate.domain.auth.token_sessions import Activity, TokenSessions
+from cognate.domain.auth.context import (
+    SignInUser,
+    client_of,
+    require_flow,
+    require_parameter,
+    user_by_pk,
+)
+from cognate.domain.auth.token_sessions import Activity, TokenSessions, session_tracking
 from cognate.domain.client_auth import ClientScope, secret_hash
 from cognate.domain.clock import Clock
 from cognate.domain.secretbox import SecretBox
@@ -36,7 +42,6 @@ from cognate.domain.tokens import SignInFacts, TokenIssuer
 from cognate.domain.user_store import USER_NOT_FOUND
 from cognate.storage.db import Database
 from cognate.storage.repos import clients as clients_repo
-from cognate.storage.repos import users as users_repo
 from cognate.storage.repos.token_sessions import RefreshHit
 
 
@@ -66,7 +71,7 @@ class RefreshService:
         self._issuer = issuer
 
     def client_scope(self, client_id: str) -> ClientScope:
-        return self._db.read("refresh_client", lambda c: load_public(c, client_id))
+        return client_of(self._db, client_id)
 
     def refresh_token_auth(
         self, scope: ClientScope, params: dict[str, str], flow: str, activity: Activity
@@ -80,8 +85,9 @@ class RefreshService:
             )
         token = require_parameter(params, "REFRESH_TOKEN")
         hit = self._valid(scope, token, params.get("DEVICE_KEY"))
-        self._check_secret_hash(scope, hit, params.get("SECRET_HASH"), params.get("USERNAME"))
-        result, _new = self._issue(scope, hit, token, activity, rotate=False)
+        found = self._user(hit)
+        self._check_secret_hash(scope, found, params.get("SECRET_HASH"), params.get("USERNAME"))
+        result = self._issue(scope, hit, found, token, activity, rotate=False)
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
     def get_tokens(
@@ -91,13 +97,13 @@ class RefreshService:
         self._check_client_secret(scope, request.get("ClientSecret"))
         token = request["RefreshToken"]
         hit = self._valid(scope, token, request.get("DeviceKey"))
-        rotate = rotates(scope)
         superseded = hit.superseded_at
         if superseded is not None and self._clock.now_ms() > superseded + grace_ms(scope):
             raise RefreshTokenReuseException(
                 "Refresh token has been used already and is no longer valid"
             )
-        result, _new = self._issue(scope, hit, token, activity, rotate=rotate)
+        found = self._user(hit)
+        result = self._issue(scope, hit, found, token, activity, rotate=rotates(scope))
         return {"AuthenticationResult": result}
 
     # ------------------------------------------------------------------------- internals
@@ -116,11 +122,21 @@ class RefreshService:
             raise NotAuthorizedException(messages.REFRESH_TOKEN_EXPIRED)
         return hit
 
+    def _user(self, hit: RefreshHit) -> SignInUser:
+        found = user_by_pk(self._db, hit.session.user_pk)
+        if found is None:
+            raise UserNotFoundException(USER_NOT_FOUND)
+        if not found.row.enabled:
+            raise NotAuthorizedException(messages.USER_DISABLED)
+        return found
+
     def _check_secret_hash(
-        self, scope: ClientScope, hit: RefreshHit, given: str | None, username: str | None
+        self, scope: ClientScope, found: SignInUser, given: str | None, username: str | None
     ) -> None:
         """SECRET_HASH of a refresh: over the user's username (or sub, which some SDKs
         use, or the USERNAME parameter when one is sent)."""
+        if not scope.has_secret and given is None:
+            return
         secrets = self._secrets(scope)
         client_id = scope.client.client_id
         if not secrets:
@@ -134,10 +150,9 @@ class RefreshService:
             raise NotAuthorizedException(
                 f"Client {client_id} is configured with secret but SECRET_HASH was not received"
             )
-        user = self._db.read("refresh_user", lambda c: users_repo.by_pk(c, hit.session.user_pk))
-        names = {
-            n for n in (username, user.username if user else None, user.sub if user else None) if n
-        }
+        names = {found.row.username, found.row.sub}
+        if username:
+            names.add(username)
         for row in secrets:
             secret = self._box.open(row.secret_enc, f"client-secret/{row.secret_id}")
             for name in names:
@@ -146,6 +161,8 @@ class RefreshService:
         raise NotAuthorizedException(f"Unable to verify secret hash for client {client_id}")
 
     def _check_client_secret(self, scope: ClientScope, given: str | None) -> None:
+        if not scope.has_secret and given is None:
+            return
         secrets = self._secrets(scope)
         client_id = scope.client.client_id
         if not secrets:
@@ -169,22 +186,30 @@ class RefreshService:
         return self._db.read("client_secrets", lambda c: clients_repo.secrets(c, client_pk))
 
     def _issue(
-        self, scope: ClientScope, hit: RefreshHit, token: str, activity: Activity, *, rotate: bool
-    ) -> tuple[dict[str, Any], str | None]:
+        self,
+        scope: ClientScope,
+        hit: RefreshHit,
+        found: SignInUser,
+        token: str,
+        activity: Activity,
+        *,
+        rotate: bool,
+    ) -> dict[str, Any]:
+        """New tokens of the session. The session's activity is recorded only where it can
+        be seen (session tracking enabled) or must be (rotation): otherwise a refresh
+        writes nothing."""
         session = hit.session
+        new_token: str | None = None
+        tracking = session_tracking(scope.pool.pool)["UserSessionTracking"] == "ENABLED"
+        if rotate or tracking:
 
-        def record(conn: Connection) -> tuple[Any, str | None]:
-            user = users_repo.by_pk(conn, session.user_pk)
-            if user is None:
-                raise UserNotFoundException(USER_NOT_FOUND)
-            if not user.enabled:
-                raise NotAuthorizedException(messages.USER_DISABLED)
-            if not self._sessions.touch(conn, session, activity):
-                raise NotAuthorizedException(messages.REFRESH_TOKEN_REVOKED)
-            new_token = self._sessions.rotate(conn, hit, token) if rotate else None
-            return subject_of(conn, user), new_token
+            def record(conn: Connection) -> str | None:
+                if not self._sessions.touch(conn, session, activity):
+                    raise NotAuthorizedException(messages.REFRESH_TOKEN_REVOKED)
+                return self._sessions.rotate(conn, hit, token) if rotate else None
 
-        subject, new_token = self._db.write("refresh_tokens", record)
+            new_token = self._db.write("refresh_tokens", record)
+        subject = subject_of(self._db, found)
         facts = SignInFacts(session.origin_jti, session.auth_time // 1000, session.device_key)
         tokens = self._issuer.user_tokens(scope.pool.pool, scope.client, subject, facts)
-        return authentication_result(tokens, new_token), new_token
+        return authentication_result(tokens, new_token)

@@ -110,7 +110,7 @@ class SignInSteps:
         """The password is proven: a challenge the user still owes, or tokens."""
         if self._d.passwords.after_password(found.row) == NEW_PASSWORD_REQUIRED:
             return self.new_password_challenge(scope, found)
-        return self._d.completion.sign_in(scope, found.row, activity=activity)
+        return self._d.completion.sign_in(scope, found, activity=activity)
 
     def new_password_challenge(self, scope: ClientScope, found: SignInUser) -> dict[str, Any]:
         user = found.row

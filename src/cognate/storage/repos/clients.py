@@ -11,8 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cognate.storage.db import Fetch
 from cognate.storage.jsoncol import dumps, loads
-from cognate.storage.schema import client_secrets, user_pool_clients
+from cognate.storage.repos.pools import PoolRow
+from cognate.storage.schema import client_secrets, user_pool_clients, user_pools
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,3 +191,51 @@ def add_secret(
 
 def delete_secret(conn: Connection, client_pk: int, secret_id: str) -> bool:
     return conn.execute(_DELETE_SECRET, {"client_pk": client_pk, "id": secret_id}).rowcount == 1
+
+
+# --------------------------------------------------------------------------- one-query reads
+
+_CLIENT_WITH_POOL = (
+    sa.select(
+        *(c.label(f"c_{c.name}") for c in _COLUMNS),
+        *(c.label(f"p_{c.name}") for c in user_pools.c),
+        sa.exists().where(client_secrets.c.client_pk == user_pool_clients.c.pk).label("has_secret"),
+    )
+    .select_from(user_pool_clients.join(user_pools, user_pools.c.pk == user_pool_clients.c.pool_pk))
+    .where(user_pool_clients.c.client_id == sa.bindparam("client_id"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientWithPool:
+    client: ClientRow
+    pool: PoolRow
+    has_secret: bool
+
+
+def fetch_with_pool(fetch: Fetch, client_id: str) -> ClientWithPool | None:
+    """An app client, its pool and whether it has a secret, in one statement."""
+    rows = fetch(_CLIENT_WITH_POOL, {"client_id": client_id})
+    if not rows:
+        return None
+    r = rows[0]
+    client = ClientRow(
+        r.c_pk,
+        r.c_pool_pk,
+        r.c_client_id,
+        r.c_name,
+        loads(r.c_settings),
+        r.c_created_at,
+        r.c_updated_at,
+    )
+    pool = PoolRow(
+        r.p_pk,
+        r.p_id,
+        r.p_region,
+        r.p_name,
+        loads(r.p_settings),
+        loads(r.p_tags),
+        r.p_created_at,
+        r.p_updated_at,
+    )
+    return ClientWithPool(client, pool, bool(r.has_secret))

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cognate.storage.db import Fetch
 from cognate.storage.repos.users import UserRow, row_of
 from cognate.storage.schema import group_members, groups, users
 
@@ -123,3 +124,9 @@ def groups_of_user(conn: Connection, user_pk: int, after: int, limit: int) -> li
 def users_of_group(conn: Connection, group_pk: int, after: int, limit: int) -> list[UserRow]:
     rows = conn.execute(_USERS_OF_GROUP, {"group_pk": group_pk, "after": after, "limit": limit})
     return [row_of(r) for r in rows]
+
+
+def fetch_of_user(fetch: Fetch, user_pk: int) -> list[GroupRow]:
+    """Every group of a user (at most 100: Cognito's quota), by Database.fetch."""
+    rows = fetch(_GROUPS_OF_USER, {"user_pk": user_pk, "after": 0, "limit": 100})
+    return [_group(r) for r in rows]

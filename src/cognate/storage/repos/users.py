@@ -283,3 +283,49 @@ def pool_and_users(
         if r.a_name is not None:
             entry.attributes[r.a_name] = r.a_value
     return pool, list(found.values())
+
+
+_USER_ATTRIBUTES_BY = sa.select(
+    *_USER_COLUMNS,
+    user_attributes.c.name.label("a_name"),
+    user_attributes.c.value.label("a_value"),
+).select_from(users.outerjoin(user_attributes, user_attributes.c.user_pk == users.c.pk))
+_BY_KEYS = _USER_ATTRIBUTES_BY.where(
+    users.c.pool_pk == sa.bindparam("pool_pk"), users.c.username_key.in_([_KEY_A, _KEY_B])
+)
+_WITH_ATTRIBUTES = _USER_ATTRIBUTES_BY.where(users.c.pk == sa.bindparam("user_pk"))
+
+
+def _found(rows: list[Any]) -> list[Found]:
+    found: dict[int, Found] = {}
+    for r in rows:
+        entry = found.get(r.u_pk)
+        if entry is None:
+            user = row_of(_Unprefixed(r))
+            entry = found[r.u_pk] = Found(r.u_username_key, user, {})
+        if r.a_name is not None:
+            entry.attributes[r.a_name] = r.a_value
+    return list(found.values())
+
+
+def fetch_by_keys(fetch: Fetch, pool_pk: int, keys: tuple[str, str]) -> list[Found]:
+    """The pool's users whose username key is one of `keys`, with attributes (one query)."""
+    return _found(fetch(_BY_KEYS, {"pool_pk": pool_pk, "key_a": keys[0], "key_b": keys[1]}))
+
+
+def fetch_with_attributes(fetch: Fetch, user_pk: int) -> Found | None:
+    """A user and their attributes, in one query."""
+    found = _found(fetch(_WITH_ATTRIBUTES, {"user_pk": user_pk}))
+    return found[0] if found else None
+
+
+class _Unprefixed:
+    """A row's `u_`-labelled user columns under their own names."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, row: Any) -> None:
+        self._row = row
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, "u_" + name)
