@@ -19,7 +19,10 @@ The Markdown report is printed and also written to bench/results/latest.md.
 
 With --users, the user-population benchmark of bench/users.py runs instead (pools grown to
 --sizes users; AdminCreateUser, AdminGetUser and ListUsers with a filter; report in
-bench/results/users.md).  The shared machinery (servers, wrk, /proc) is in bench/harness.py.
+bench/results/users.md).  With --auth, the authentication benchmark of bench/auth.py runs
+instead (USER_PASSWORD_AUTH, full USER_SRP_AUTH logins, REFRESH_TOKEN_AUTH and GetUser, against
+the machine's per-core crypto ceilings; report in bench/results/auth.md).  The shared machinery
+(servers, wrk, /proc) is in bench/harness.py.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import auth
 import users
 from harness import (
     AUTH,
@@ -154,12 +158,17 @@ def main() -> int:
         "--users", action="store_true", help="run the user-population benchmark (bench/users.py)"
     )
     parser.add_argument(
+        "--auth", action="store_true", help="run the authentication benchmark (bench/auth.py)"
+    )
+    parser.add_argument(
         "--sizes",
         type=users.parse_sizes,
         default=[1_000, 10_000, 100_000],
         help="--users: pool sizes to grow to, ascending [1000,10000,100000]",
     )
     args = parser.parse_args()
+    if args.users and args.auth:
+        parser.error("--users and --auth are separate runs: choose one")
     if shutil.which("wrk") is None:
         print("wrk is required: apt-get install wrk", file=sys.stderr)
         return 2
@@ -172,6 +181,8 @@ def main() -> int:
     try:
         if args.users:
             return users.run(args, tmp, servers)
+        if args.auth:
+            return auth.run(args, tmp, servers)
         for name in ("cognate", "moto"):
             if args.only in (None, name):
                 servers[name] = launch(name, tmp)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import botocore
 import pytest
 
 from tests.support.server import CognateServer
@@ -171,3 +172,134 @@ def test_users_and_groups_with_the_aws_cli(cli: Cli) -> None:
         "An error occurred (UserNotFoundException) when calling the AdminGetUser operation: "
         "User does not exist."
     ) in missing.stderr
+
+
+def test_auth_with_the_aws_cli(
+    cli: Cli, server: CognateServer, region: str, tmp_path: Path
+) -> None:
+    """Sign-in, tokens, sign-out, password change, auth factors and sessions, as a shell
+    script would run them."""
+    password, new_password = "Corr3ct-Horse!", "N3w-Battery-Staple!"
+
+    def ok(*args: str) -> None:
+        result = cli.run(*args)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == ""
+
+    def auth_parameters(**values: str) -> str:
+        return json.dumps(values)
+
+    pool_id = cli.json("create-user-pool", "--pool-name", "auth")["UserPool"]["Id"]
+    pool = ["--user-pool-id", pool_id]
+    # The CLI's own model (botocore 1.43) predates the session operations: point it at the
+    # newer model, as `AWS_DATA_PATH` lets any user do.
+    sessions_cli = Cli(server.endpoint, region, tmp_path)
+    sessions_cli.env["AWS_DATA_PATH"] = str(Path(botocore.__file__).parent / "data")
+    configured = sessions_cli.json(
+        "set-user-pool-session-configuration", *pool, "--user-session-tracking", "ENABLED",
+        "--token-session", "MaxPerUser=10",
+    )  # fmt: skip
+    expected = {
+        "UserPoolId": pool_id,
+        "UserSessionTracking": "ENABLED",
+        "TokenSession": {"MaxPerUser": 10},
+    }
+    assert configured == expected
+    assert sessions_cli.json("get-user-pool-session-configuration", *pool) == expected
+    client_id = cli.json(
+        "create-user-pool-client", *pool, "--client-name", "cli-app", "--explicit-auth-flows",
+        "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
+    )["UserPoolClient"]["ClientId"]  # fmt: skip
+    client = ["--client-id", client_id]
+    jane = [*pool, "--username", "jane"]
+    cli.json("admin-create-user", *jane, "--message-action", "SUPPRESS")
+    ok("admin-set-user-password", *jane, "--password", password, "--permanent")
+
+    def initiate(secret: str = password) -> dict[str, Any]:
+        return cli.json(
+            "initiate-auth", *client, "--auth-flow", "USER_PASSWORD_AUTH",
+            "--auth-parameters", auth_parameters(USERNAME="jane", PASSWORD=secret),
+        )  # fmt: skip
+
+    signed_in = initiate()
+    assert signed_in["ChallengeParameters"] == {}
+    result = signed_in["AuthenticationResult"]
+    assert (result["TokenType"], result["ExpiresIn"]) == ("Bearer", 3600)
+    access, refresh_token = result["AccessToken"], result["RefreshToken"]
+
+    wrong = cli.run(
+        "initiate-auth", *client, "--auth-flow", "USER_PASSWORD_AUTH",
+        "--auth-parameters", auth_parameters(USERNAME="jane", PASSWORD="Wr0ng-Passw0rd!"),
+    )  # fmt: skip
+    assert wrong.returncode != 0
+    assert wrong.stdout == ""
+    assert (
+        "An error occurred (NotAuthorizedException) when calling the InitiateAuth operation: "
+        "Incorrect username or password."
+    ) in wrong.stderr
+
+    admin = cli.json(
+        "admin-initiate-auth", *pool, *client, "--auth-flow", "ADMIN_USER_PASSWORD_AUTH",
+        "--auth-parameters", auth_parameters(USERNAME="jane", PASSWORD=password),
+    )["AuthenticationResult"]  # fmt: skip
+    assert {"AccessToken", "IdToken", "RefreshToken"} <= set(admin)
+
+    user = cli.json("get-user", "--access-token", access)
+    assert user["Username"] == "jane"
+    assert [a["Name"] for a in user["UserAttributes"]] == ["sub"]
+
+    factors = {"Username": "jane", "ConfiguredUserAuthFactors": ["PASSWORD"]}
+    assert cli.json("get-user-auth-factors", "--access-token", access) == factors
+    assert cli.json("admin-get-user-auth-factors", *jane) == factors
+
+    renewed = cli.json("get-tokens-from-refresh-token", *client, "--refresh-token", refresh_token)[
+        "AuthenticationResult"
+    ]
+    assert "RefreshToken" not in renewed
+    assert cli.json("get-user", "--access-token", renewed["AccessToken"])["Username"] == "jane"
+
+    listed = sessions_cli.json("list-user-sessions", "--access-token", access)["Sessions"]
+    assert len(listed) == 2  # the two sign-ins above
+    (current,) = [s for s in listed if s["IsCurrentSession"]]
+    assert re.fullmatch(r"tkn[a-z0-9]{25}", current["SessionId"])
+    assert isinstance(current["CreateDate"], int | float)  # epoch seconds, as on the wire
+    admin_listed = sessions_cli.json("admin-list-user-sessions", *jane)["Sessions"]
+    assert {s["SessionId"] for s in admin_listed} == {s["SessionId"] for s in listed}
+    other = next(s["SessionId"] for s in listed if not s["IsCurrentSession"])
+    result = sessions_cli.run("admin-revoke-user-session", *jane, "--session-id", other)
+    assert result.returncode == 0, result.stderr
+    remaining = sessions_cli.json("admin-list-user-sessions", *jane)["Sessions"]
+    assert [s["SessionId"] for s in remaining] == [current["SessionId"]]
+    revoked = cli.run("get-user", "--access-token", admin["AccessToken"])
+    assert (
+        "An error occurred (NotAuthorizedException) when calling the GetUser operation: "
+        "Access Token has been revoked"
+    ) in revoked.stderr
+
+    ok("change-password", "--access-token", access, "--previous-password", password,
+       "--proposed-password", new_password)  # fmt: skip
+    assert "Incorrect username or password." in cli.run(
+        "initiate-auth", *client, "--auth-flow", "USER_PASSWORD_AUTH",
+        "--auth-parameters", auth_parameters(USERNAME="jane", PASSWORD=password),
+    ).stderr  # fmt: skip
+    again = initiate(new_password)["AuthenticationResult"]
+
+    ok("revoke-token", *client, "--token", again["RefreshToken"])
+    gone = cli.run("get-user", "--access-token", again["AccessToken"])
+    assert "Access Token has been revoked" in gone.stderr
+
+    ok("global-sign-out", "--access-token", access)
+    assert "Access Token has been revoked" in cli.run("get-user", "--access-token", access).stderr
+    stale = cli.run("get-tokens-from-refresh-token", *client, "--refresh-token", refresh_token)
+    assert (
+        "An error occurred (NotAuthorizedException) when calling the GetTokensFromRefreshToken "
+        "operation: Refresh Token has been revoked"
+    ) in stale.stderr
+
+    last = initiate(new_password)["AuthenticationResult"]
+    assert cli.json("get-user", "--access-token", last["AccessToken"])["Username"] == "jane"
+    ok("admin-user-global-sign-out", *jane)
+    assert (
+        "Access Token has been revoked"
+        in cli.run("get-user", "--access-token", last["AccessToken"]).stderr
+    )

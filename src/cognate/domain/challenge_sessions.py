@@ -31,6 +31,7 @@ from cognate.storage.repos import auth_sessions as sessions_repo
 INVALID_SESSION = "Invalid session for the user."  # observed
 EXPIRED_SESSION = "Invalid session for the user, session is expired."  # observed
 USED_SESSION = "Invalid session for the user, session can only be used once."  # observed
+OTHER_USERS_SESSION = "Invalid session provided for the user."  # observed
 _PURGE_EVERY = 64  # one insert in this many also deletes expired rows
 
 
@@ -96,13 +97,13 @@ class ChallengeSessions:
         now = self._clock.now_ms()
 
         def use(conn: Connection) -> tuple[sessions_repo.AuthSessionRow | None, bool]:
-            row = sessions_repo.take(conn, digest, now)
-            return row, row is None and sessions_repo.known(conn, digest)
+            row = sessions_repo.take(conn, digest, client_pk, now)
+            return row, row is None and sessions_repo.known(conn, digest, client_pk)
 
         row, used = self._db.write("take_auth_session", use)
         if used:
             raise NotAuthorizedException(USED_SESSION)
-        if row is None or row.client_pk != client_pk:
+        if row is None:  # unknown, or another client's (which stays usable by that client)
             raise NotAuthorizedException(INVALID_SESSION)
         if row.expires_at <= now:
             raise NotAuthorizedException(EXPIRED_SESSION)

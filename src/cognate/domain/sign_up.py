@@ -38,13 +38,21 @@ from cognate.storage.repos import users as users_repo
 UNAUTHORIZED_ATTRIBUTE = "A client attempted to write unauthorized attribute"  # observed
 
 
+_NEVER_CLIENT_WRITABLE = frozenset({"sub", "email_verified", "phone_number_verified"})
+
+
 def check_writable(scope: ClientScope, names: list[str]) -> None:
-    """The client may write only its WriteAttributes (when it has a list) and never
-    developer-only attributes."""
+    """The client may write only its WriteAttributes (when it has a list), and never
+    developer-only attributes, `sub` or the verification flags (only administrators and
+    verification set those)."""
     allowed = scope.client.settings.get("WriteAttributes")
     for name in names:
         attribute = scope.pool.schema.attribute(name) or {}
-        if attribute.get("DeveloperOnlyAttribute") or (allowed is not None and name not in allowed):
+        if (
+            name in _NEVER_CLIENT_WRITABLE
+            or attribute.get("DeveloperOnlyAttribute")
+            or (allowed is not None and name not in allowed)
+        ):
             raise NotAuthorizedException(UNAUTHORIZED_ATTRIBUTE)
 
 

@@ -3,9 +3,10 @@ r"""ID and access tokens: Cognito's claims, RS256 signatures, and reading access
 Claims follow the AWS developer guide's examples, in their order. ID tokens carry `aud`
 (the client id), `cognito:username` and the attributes the client may read (custom ones
 as strings, the `*_verified` flags as booleans); access tokens carry `client_id`,
-`username` and `scope`, and no `aud`. Both carry `origin_jti` (the sign-in's token
-session, which revocation deletes) and a fresh `jti`; `auth_time` stays the time of the
-sign-in across refreshes. Headers are `{"kid", "alg": "RS256"}` and payloads compact JSON
+`username` and `scope`, and no `aud`. When the client has token revocation enabled (the
+default) both carry `origin_jti` (the sign-in's token session, which revocation ends)
+and a fresh `jti`, as Cognito's do; `auth_time` stays the time of the sign-in across
+refreshes. Headers are `{"kid", "alg": "RS256"}` and payloads compact JSON
 with escaped slashes (`https:\/\/...`), byte for byte the form of Cognito's tokens.
 
 The issuer is `<public URL>/<poolId>` by default, or Cognito's own
@@ -87,8 +88,8 @@ class AccessClaims:
     sub: str
     username: str
     client_id: str
-    origin_jti: str
-    jti: str
+    origin_jti: str | None  # absent from tokens of clients without token revocation
+    jti: str | None
     scopes: tuple[str, ...]
     issued_at: int
     auth_time: int
@@ -148,19 +149,21 @@ class TokenIssuer:
             access["device_key"] = facts.device_key
         if groups:
             access["cognito:groups"] = [g.name for g in groups]
+        revocable = bool(client.settings.get("EnableTokenRevocation", True))
+        access.update(iss=issuer, client_id=client.client_id)
+        if revocable:
+            access["origin_jti"] = facts.origin_jti
         access.update(
-            iss=issuer,
-            client_id=client.client_id,
-            origin_jti=facts.origin_jti,
             event_id=event_id,
             token_use="access",
             scope=SIGN_IN_SCOPE,
             auth_time=facts.auth_time,
             exp=now + access_seconds,
             iat=now,
-            jti=str(uuid.uuid4()),
-            username=user.username,
         )
+        if revocable:
+            access["jti"] = str(uuid.uuid4())
+        access["username"] = user.username
         claims: dict[str, Any] = {"sub": user.sub}
         if groups:
             claims["cognito:groups"] = [g.name for g in groups]
@@ -172,7 +175,8 @@ class TokenIssuer:
         if roles:
             claims["cognito:preferred_role"] = roles[0]
         claims.update(iss=issuer, **{"cognito:username": user.username})
-        claims["origin_jti"] = facts.origin_jti
+        if revocable:
+            claims["origin_jti"] = facts.origin_jti
         if roles:
             claims["cognito:roles"] = list(dict.fromkeys(roles))
         claims.update(
@@ -182,8 +186,9 @@ class TokenIssuer:
             auth_time=facts.auth_time,
             exp=now + id_seconds,
             iat=now,
-            jti=str(uuid.uuid4()),
         )
+        if revocable:
+            claims["jti"] = str(uuid.uuid4())
         for name, value in readable.items():
             if name not in _BOOLEAN_ATTRIBUTES and name not in _HIDDEN_FROM_TOKENS:
                 claims[name] = _claim_value(name, value)
@@ -265,8 +270,8 @@ class TokenIssuer:
                 sub=str(claims["sub"]),
                 username=str(claims["username"]),
                 client_id=str(claims["client_id"]),
-                origin_jti=str(claims["origin_jti"]),
-                jti=str(claims["jti"]),
+                origin_jti=_optional_str(claims.get("origin_jti")),
+                jti=_optional_str(claims.get("jti")),
                 scopes=tuple(str(claims.get("scope", "")).split()),
                 issued_at=int(claims["iat"]),
                 auth_time=int(claims["auth_time"]),
@@ -287,6 +292,10 @@ def _ordered(groups: list[GroupClaim]) -> list[GroupClaim]:
     """Groups by precedence (lowest first; none last), then name: the first group with a
     role gives cognito:preferred_role."""
     return sorted(groups, key=lambda g: (g.precedence is None, g.precedence or 0, g.name))
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _claim_value(name: str, value: str) -> Any:

@@ -96,7 +96,7 @@ class UserPasswordService:
                     status=UserStatus.FORCE_CHANGE_PASSWORD,
                     password_expires_at=temporary_password_expiry(scope.settings, now),
                 )
-            users_repo.update(conn, user.pk, updated_at=now, **changes)
+            users_repo.update(conn, user.pk, updated_at=now, tokens_valid_after=now, **changes)
             messages_repo.delete_code(conn, user.pk, "forgot_password")
             # An administrator's new password ends the user's sessions.
             token_sessions_repo.revoke_of_user(conn, user.pk, now)
@@ -119,6 +119,7 @@ class UserPasswordService:
                 password_enc=None,
                 password_expires_at=None,
                 updated_at=now,
+                tokens_valid_after=now,
             )
             token_sessions_repo.revoke_of_user(conn, user.pk, now)
             self._send_reset_code(conn, scope, user.pk, username, channel, now)

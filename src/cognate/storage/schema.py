@@ -370,8 +370,8 @@ token_sessions = sa.Table(
     sa.Column(
         "user_pk",
         PrimaryKey,
-        sa.ForeignKey("users.pk", ondelete="CASCADE"),
-        nullable=False,
+        sa.ForeignKey("users.pk", ondelete="SET NULL"),
+        nullable=True,
     ),
     sa.Column("device_key", sa.String(55), nullable=True),
     sa.Column("auth_time", sa.BigInteger, nullable=False),
@@ -389,7 +389,8 @@ carry its `origin_jti`). Revoking (RevokeToken, sign-out, session revocation) ma
 row revoked, which stops them all at once on every process: an access token is honoured
 only while its session is live. Rows are purged a day after their refresh tokens expire
 (an access token issued by the last refresh may live that long). Live rows are the
-"token sessions" of ListUserSessions."""
+"token sessions" of ListUserSessions. Deleting a user empties `user_pk` rather than the
+row, so that their tokens are answered "User does not exist." as Cognito answers them."""
 
 refresh_tokens = sa.Table(
     "refresh_tokens",

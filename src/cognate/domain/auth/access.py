@@ -23,7 +23,9 @@ from cognate.domain import messages
 from cognate.domain.tokens import INVALID_ACCESS_TOKEN, AccessClaims, TokenIssuer
 from cognate.domain.user_store import USER_NOT_FOUND, UserStatus
 from cognate.storage.db import Database
+from cognate.storage.repos import clients as clients_repo
 from cognate.storage.repos import token_sessions as sessions_repo
+from cognate.storage.repos import users as users_repo
 from cognate.storage.repos.token_sessions import AccessContext
 
 
@@ -42,14 +44,20 @@ class AccessCheck:
 
     def signed_in(self, access_token: str) -> SignedIn:
         claims = self._issuer.read_access_token(access_token)
-        context = sessions_repo.access_context(self._db.fetch, claims.origin_jti)
-        if context is None:
-            raise UserNotFoundException(USER_NOT_FOUND)
+        if claims.origin_jti is None:
+            context = self._without_session(claims)
+        else:
+            found = sessions_repo.access_context(self._db.fetch, claims.origin_jti)
+            if found is None:
+                raise UserNotFoundException(USER_NOT_FOUND)
+            context = found
+            session = context.session
+            assert session is not None
+            if context.user.sub != claims.sub or session.pool_pk != claims.pool_pk:
+                raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
+            if session.revoked_at is not None:
+                raise NotAuthorizedException(messages.ACCESS_TOKEN_REVOKED)
         user = context.user
-        if user.sub != claims.sub or context.session.pool_pk != claims.pool_pk:
-            raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
-        if context.session.revoked_at is not None:
-            raise NotAuthorizedException(messages.ACCESS_TOKEN_REVOKED)
         if not user.enabled:
             raise NotAuthorizedException(messages.USER_DISABLED)
         if user.status == UserStatus.RESET_REQUIRED.value:
@@ -57,3 +65,17 @@ class AccessCheck:
         if user.status == UserStatus.UNCONFIRMED.value:
             raise UserNotConfirmedException(messages.USER_NOT_CONFIRMED)
         return SignedIn(claims, context)
+
+    def _without_session(self, claims: AccessClaims) -> AccessContext:
+        """A token of a client without token revocation names no session: it is revoked
+        when its user's tokens were (sign-out, disabling, an administrator's password)
+        in or after the second it was issued, Cognito's cut-off."""
+        found = users_repo.fetch_by_sub(self._db.fetch, claims.sub)
+        if found is None:
+            raise UserNotFoundException(USER_NOT_FOUND)
+        client = clients_repo.fetch_with_pool(self._db.fetch, claims.client_id)
+        if client is None or found.user.pool_pk != claims.pool_pk:
+            raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
+        if claims.issued_at * 1000 < found.user.tokens_valid_after:
+            raise NotAuthorizedException(messages.ACCESS_TOKEN_REVOKED)
+        return AccessContext(None, client.client, found.user, found.attributes)

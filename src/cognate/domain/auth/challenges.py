@@ -34,13 +34,14 @@ from cognate.domain.auth.context import (
     admin_client_of,
     check_client_secret_hash,
     client_of,
+    find_sign_in_user,
     require_parameter,
     user_by_pk,
 )
 from cognate.domain.auth.password_check import NEW_PASSWORD_REQUIRED
 from cognate.domain.auth.steps import SELECT_CHALLENGE, SignInSteps, StepDeps
 from cognate.domain.auth.token_sessions import Activity
-from cognate.domain.challenge_sessions import INVALID_SESSION, Challenge
+from cognate.domain.challenge_sessions import INVALID_SESSION, OTHER_USERS_SESSION, Challenge
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.clock import Clock
 from cognate.domain.secretbox import SecretBox
@@ -88,6 +89,7 @@ class RespondToAuthChallenge:
         expected = NEW_PASSWORD_REQUIRED if name == NEW_PASSWORD_REQUIRED else SELECT_CHALLENGE
         if challenge.name != expected:
             raise NotAuthorizedException(INVALID_SESSION)
+        self._check_same_user(scope, challenge, username)
         if name == NEW_PASSWORD_REQUIRED:
             assert session is not None
             return self._new_password(scope, challenge, session, responses, activity)
@@ -102,9 +104,15 @@ class RespondToAuthChallenge:
         block = require_parameter(responses, "PASSWORD_CLAIM_SECRET_BLOCK")
         signature = require_parameter(responses, "PASSWORD_CLAIM_SIGNATURE")
         timestamp = require_parameter(responses, "TIMESTAMP")
-        challenge = self._d.challenges.take(block, scope.client.pk)
+        try:
+            challenge = self._d.challenges.take(block, scope.client.pk)
+        except NotAuthorizedException as exc:
+            if exc.message == INVALID_SESSION:  # a forged secret block: a wrong proof
+                raise NotAuthorizedException(messages.INCORRECT_CREDENTIALS) from None
+            raise
         if challenge.name != srp_exchange.PASSWORD_VERIFIER:
             raise NotAuthorizedException(INVALID_SESSION)
+        self._check_same_user(scope, challenge, responses["USERNAME"])
         exchange = srp_exchange.Ephemeral.from_state(challenge.state)
         signed = srp_exchange.canonical_timestamp(timestamp, self._clock.now_ms())
         found = self._user(challenge)
@@ -230,6 +238,23 @@ class RespondToAuthChallenge:
         if challenge.user_pk is None:
             return None
         return user_by_pk(self._d.db, challenge.user_pk)
+
+    def _check_same_user(self, scope: ClientScope, challenge: Challenge, username: str) -> None:
+        """The answer's USERNAME must name the user the session belongs to (their username,
+        USER_ID_FOR_SRP, or the name they signed in with)."""
+        state = challenge.state
+        names = {state.get("username"), state.get("user_id"), state.get("given")}
+        if username in names:
+            return
+        if challenge.user_pk is not None:
+            found = find_sign_in_user(self._d.db, scope.pool, username)
+            if found is not None and found.row.pk == challenge.user_pk:
+                return
+        elif scope.pool.sign_in.username_key(username) in {
+            scope.pool.sign_in.username_key(str(n)) for n in names if n
+        }:
+            return
+        raise NotAuthorizedException(OTHER_USERS_SESSION)
 
     def _check_secret(self, scope: ClientScope, username: str, given: str | None) -> None:
         check_client_secret_hash(self._d.db, self._box, scope, username, given)

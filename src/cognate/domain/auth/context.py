@@ -9,7 +9,6 @@ Cognito's defaults when it has none), its SECRET_HASH, and the user the USERNAME
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -34,6 +33,7 @@ from cognate.storage.db import Database
 from cognate.storage.repos import groups as groups_repo
 from cognate.storage.repos import users as users_repo
 from cognate.storage.repos.clients import ClientRow
+from cognate.storage.repos.groups import GroupRow
 from cognate.storage.repos.users import UserRow
 
 # Flow -> the ExplicitAuthFlows values that allow it (modern, legacy).
@@ -159,5 +159,5 @@ def user_by_pk(db: Database, user_pk: int) -> SignInUser | None:
     return SignInUser(found.user, found.attributes)
 
 
-def groups_of(db: Database, user_pk: int) -> list[Any]:
+def groups_of(db: Database, user_pk: int) -> list[GroupRow]:
     return groups_repo.fetch_of_user(db.fetch, user_pk)

@@ -2,11 +2,11 @@
 
 Order of checks, as Cognito answers them: a disabled user is refused first ("User is
 disabled."), an unconfirmed one next ("User is not confirmed.", whatever the password:
-AWS calls this intended), then a locked-out one ("Password attempts exceeded"), then the
-password; a wrong one is counted and answered "Incorrect username or password.". Only
-after the password is right: RESET_REQUIRED -> PasswordResetRequiredException,
-FORCE_CHANGE_PASSWORD -> the NEW_PASSWORD_REQUIRED challenge, unless the temporary
-password has expired.
+AWS calls this intended), one whose password an administrator reset
+(PasswordResetRequiredException), then a locked-out one ("Password attempts exceeded"),
+then the password; a wrong one is counted and answered "Incorrect username or
+password.". Only after the password is right: FORCE_CHANGE_PASSWORD -> the
+NEW_PASSWORD_REQUIRED challenge, unless the temporary password has expired.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ class PasswordCheck:
             raise NotAuthorizedException(messages.USER_DISABLED)
         if user.status == UserStatus.UNCONFIRMED.value:
             raise UserNotConfirmedException(messages.USER_NOT_CONFIRMED)
+        if user.status == UserStatus.RESET_REQUIRED.value:  # its password is gone
+            raise PasswordResetRequiredException(messages.PASSWORD_RESET_REQUIRED)
         lockout.check_not_locked(user, self._clock.now_ms())
 
     def check_password(self, pool_id: str, user: UserRow, password: str) -> None:
@@ -61,8 +63,6 @@ class PasswordCheck:
         """The user's status once the password is proven: raise, or name the challenge
         the user must answer first (None: sign-in can complete)."""
         status = user.status
-        if status == UserStatus.RESET_REQUIRED.value:
-            raise PasswordResetRequiredException(messages.PASSWORD_RESET_REQUIRED)
         if status == UserStatus.FORCE_CHANGE_PASSWORD.value:
             expires = user.password_expires_at
             if expires is not None and expires <= self._clock.now_ms():

@@ -123,7 +123,8 @@ class RefreshService:
         return hit
 
     def _user(self, hit: RefreshHit) -> SignInUser:
-        found = user_by_pk(self._db, hit.session.user_pk)
+        user_pk = hit.session.user_pk
+        found = None if user_pk is None else user_by_pk(self._db, user_pk)
         if found is None:
             raise UserNotFoundException(USER_NOT_FOUND)
         if not found.row.enabled:

@@ -83,7 +83,7 @@ class SignInSteps:
                 user.username, int(record.salt, 16), int(record.verifier, 16), big_a
             )
             user_pk = user.pk
-        state = exchange.to_state()
+        state: dict[str, Any] = {**exchange.to_state(), "given": username}
 
         def open_txn(conn: Connection) -> str:
             return self._d.challenges.open(

@@ -23,6 +23,7 @@ from cognate.domain.clock import Clock
 from cognate.domain.tokens import SignInFacts
 from cognate.storage.db import Database
 from cognate.storage.repos import token_sessions as sessions_repo
+from cognate.storage.repos import users as users_repo
 from cognate.storage.repos.clients import ClientRow
 from cognate.storage.repos.pools import PoolRow
 from cognate.storage.repos.token_sessions import RefreshHit, SessionRow
@@ -63,6 +64,15 @@ def new_session_id() -> str:
         n, digit = divmod(n, 36)
         chars.append(_SESSION_ALPHABET[digit])
     return "tkn" + "".join(chars)
+
+
+def tracked_since(pool: PoolRow) -> int | None:
+    """When session tracking was last turned on (ms), or None while it is off. Sessions
+    started before that are not tracked sessions: Cognito kept no record of them."""
+    stored = pool.settings.get("_SessionConfiguration") or {}
+    if stored.get("UserSessionTracking") != "ENABLED":
+        return None
+    return int(stored.get("TrackedSince", 0))
 
 
 def session_tracking(pool: PoolRow) -> dict[str, object]:
@@ -116,10 +126,10 @@ class TokenSessions:
         )
         token = new_refresh_token()
         sessions_repo.add_refresh_token(conn, session_pk, refresh_hash(token), now)
-        tracking = session_tracking(pool)
-        if tracking["UserSessionTracking"] == "ENABLED":
-            limit = int(tracking["TokenSession"]["MaxPerUser"])  # type: ignore[index]
-            self._evict(conn, user_pk, limit, keep=session_pk, now=now)
+        since = tracked_since(pool)
+        if since is not None:
+            limit = int((pool.settings.get("_SessionConfiguration") or {}).get("MaxPerUser", 20))
+            self._evict(conn, user_pk, limit, keep=session_pk, now=now, since=since)
         return Started(SignInFacts(origin_jti, auth_time // 1000, device_key), token, session_id)
 
     def find(self, refresh_token: str) -> RefreshHit | None:
@@ -147,14 +157,26 @@ class TokenSessions:
         return sessions_repo.revoke(conn, session_pk, self._clock.now_ms())
 
     def revoke_all(self, conn: Connection, user_pk: int) -> int:
-        """End every session of the user (global sign-out, disabling, admin password set)."""
-        return sessions_repo.revoke_of_user(conn, user_pk, self._clock.now_ms())
+        """End every session of the user (global sign-out), and with them every token of
+        the user, including those of clients without token revocation, which name no
+        session (the user's tokens-valid-after time)."""
+        now = self._clock.now_ms()
+        users_repo.update(conn, user_pk, tokens_valid_after=now)
+        return sessions_repo.revoke_of_user(conn, user_pk, now)
 
-    def of_user(self, conn: Connection, user_pk: int) -> list[tuple[SessionRow, str]]:
-        return sessions_repo.of_user(conn, user_pk, self._clock.now_ms())
+    def of_user(
+        self, conn: Connection, user_pk: int, since: int = 0
+    ) -> list[tuple[SessionRow, str]]:
+        """The user's live sessions started at or after `since`, with their client ids."""
+        found = sessions_repo.of_user(conn, user_pk, self._clock.now_ms())
+        return [(s, c) for s, c in found if s.created_at >= since]
 
-    def _evict(self, conn: Connection, user_pk: int, limit: int, *, keep: int, now: int) -> None:
-        sessions = [s for s, _client in sessions_repo.of_user(conn, user_pk, now)]
+    def _evict(
+        self, conn: Connection, user_pk: int, limit: int, *, keep: int, now: int, since: int
+    ) -> None:
+        sessions = [
+            s for s, _client in sessions_repo.of_user(conn, user_pk, now) if s.created_at >= since
+        ]
         excess = len(sessions) - limit
         if excess <= 0:
             return

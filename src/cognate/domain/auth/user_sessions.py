@@ -5,10 +5,12 @@ A token session is one sign-in's refresh-token lineage for one app client (see
 token_sessions.py); Cognate always keeps them, because revocation needs them, but the
 session operations answer only when the pool has tracking ENABLED
 (SetUserPoolSessionConfiguration, Essentials or Plus tier), else
-OperationNotEnabledException. Lists are one page of at most 125 live sessions, oldest
-first. Revoking a session ends its refresh token and access tokens; a user cannot revoke
-the session their own access token belongs to. Cognate has no managed-login SSO sessions
-yet, so every session is of type TOKEN and RevokeAssociatedSessions changes nothing.
+OperationNotEnabledException, and only sessions started since tracking was turned on
+count (Cognito keeps no record of the others). Lists are one page of at most 125 live
+sessions, oldest first. Revoking a session ends its refresh token and access tokens; a
+user cannot revoke the session their own access token belongs to. Cognate has no
+managed-login SSO sessions yet, so every session is of type TOKEN and
+RevokeAssociatedSessions changes nothing.
 
 Configuration is kept in the pool's and the client's settings under Cognate-internal
 members, which UpdateUserPool / UpdateUserPoolClient leave alone.
@@ -27,7 +29,7 @@ from cognate.api.exceptions import (
     ResourceNotFoundException,
 )
 from cognate.domain.auth.access import AccessCheck
-from cognate.domain.auth.token_sessions import TokenSessions, session_tracking
+from cognate.domain.auth.token_sessions import TokenSessions, session_tracking, tracked_since
 from cognate.domain.clients import require_client
 from cognate.domain.clock import Clock, ms_to_seconds
 from cognate.domain.pools import require_pool
@@ -42,11 +44,14 @@ MAX_SESSIONS_LISTED = 125
 DEFAULT_SSO_MINUTES = 60
 
 
-def _require_tracking(pool: PoolRow) -> None:
-    if session_tracking(pool)["UserSessionTracking"] != "ENABLED":
+def _require_tracking(pool: PoolRow) -> int:
+    """When tracking began; OperationNotEnabledException while it is off."""
+    since = tracked_since(pool)
+    if since is None:
         raise OperationNotEnabledException(
             f"Session tracking is not enabled for user pool {pool.id}."
         )
+    return since
 
 
 def _session_view(session: SessionRow, client_id: str, current_jti: str | None) -> dict[str, Any]:
@@ -82,8 +87,7 @@ class UserSessionsService:
         def list_txn(conn: Connection) -> list[tuple[SessionRow, str]]:
             pool = pools_repo.by_pk(conn, signed_in.context.user.pool_pk)
             assert pool is not None
-            _require_tracking(pool)
-            return self._sessions.of_user(conn, user_pk)
+            return self._sessions.of_user(conn, user_pk, _require_tracking(pool))
 
         found = self._db.read("list_user_sessions", list_txn)
         current = signed_in.claims.origin_jti
@@ -96,8 +100,7 @@ class UserSessionsService:
         def revoke_txn(conn: Connection) -> None:
             pool = pools_repo.by_pk(conn, user.pool_pk)
             assert pool is not None
-            _require_tracking(pool)
-            session = self._find(conn, user.pk, session_id)
+            session = self._find(conn, user.pk, session_id, _require_tracking(pool))
             if session.origin_jti == signed_in.claims.origin_jti:
                 raise InvalidParameterException(
                     "You can't revoke the session that the calling access token belongs to."
@@ -110,8 +113,7 @@ class UserSessionsService:
         def list_txn(conn: Connection) -> list[tuple[SessionRow, str]]:
             scope = load_scope(conn, region, pool_id)
             user = require_user(conn, scope, username)
-            _require_tracking(scope.pool)
-            return self._sessions.of_user(conn, user.pk)
+            return self._sessions.of_user(conn, user.pk, _require_tracking(scope.pool))
 
         found = self._db.read("admin_list_user_sessions", list_txn)
         return {"Sessions": [_session_view(s, c, None) for s, c in found[:MAX_SESSIONS_LISTED]]}
@@ -120,13 +122,13 @@ class UserSessionsService:
         def revoke_txn(conn: Connection) -> None:
             scope = load_scope(conn, region, pool_id)
             user = require_user(conn, scope, username)
-            _require_tracking(scope.pool)
-            self._sessions.revoke(conn, self._find(conn, user.pk, session_id).pk)
+            since = _require_tracking(scope.pool)
+            self._sessions.revoke(conn, self._find(conn, user.pk, session_id, since).pk)
 
         self._db.write("admin_revoke_user_session", revoke_txn)
 
-    def _find(self, conn: Connection, user_pk: int, session_id: str) -> SessionRow:
-        for session, _client in self._sessions.of_user(conn, user_pk):
+    def _find(self, conn: Connection, user_pk: int, session_id: str, since: int) -> SessionRow:
+        for session, _client in self._sessions.of_user(conn, user_pk, since):
             if session.session_id == session_id:
                 return session
         raise ResourceNotFoundException(f"Session {session_id} does not exist.")
@@ -147,9 +149,14 @@ class UserSessionsService:
                     "Session tracking requires the ESSENTIALS or PLUS feature plan."
                 )
             settings = dict(pool.settings)
+            enabled = request["UserSessionTracking"] == "ENABLED"
+            since = tracked_since(pool)
+            if enabled and since is None:
+                since = self._clock.now_ms()  # sessions are tracked from now on
             settings["_SessionConfiguration"] = {
                 "UserSessionTracking": request["UserSessionTracking"],
                 "MaxPerUser": request["TokenSession"]["MaxPerUser"],
+                "TrackedSince": since if enabled else None,
             }
             pools_repo.update(conn, pool.pk, now=self._clock.now_ms(), settings=settings)
             return pools_repo.by_pk(conn, pool.pk) or pool

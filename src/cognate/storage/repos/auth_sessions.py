@@ -25,6 +25,7 @@ _TAKE = (
     sa.update(auth_sessions)
     .where(
         auth_sessions.c.token_hash == sa.bindparam("b_hash"),
+        auth_sessions.c.client_pk == sa.bindparam("b_client_pk"),
         auth_sessions.c.used_at.is_(None),
     )
     .values(used_at=sa.bindparam("b_now"))
@@ -38,7 +39,8 @@ _TAKE = (
     )
 )
 _EXISTS = sa.select(auth_sessions.c.used_at).where(
-    auth_sessions.c.token_hash == sa.bindparam("token_hash")
+    auth_sessions.c.token_hash == sa.bindparam("token_hash"),
+    auth_sessions.c.client_pk == sa.bindparam("client_pk"),
 )
 _RELEASE = (
     sa.update(auth_sessions)
@@ -54,18 +56,19 @@ def insert(conn: Connection, **values: Any) -> None:
     conn.execute(_INSERT, values)
 
 
-def take(conn: Connection, token_hash: str, now: int) -> AuthSessionRow | None:
-    """Mark the session with this token hash used and return it; None when there is no
-    unused one (see `known`)."""
-    r = conn.execute(_TAKE, {"b_hash": token_hash, "b_now": now}).first()
+def take(conn: Connection, token_hash: str, client_pk: int, now: int) -> AuthSessionRow | None:
+    """Mark the client's session with this token hash used and return it; None when the
+    client has no unused one (see `used_by`)."""
+    r = conn.execute(_TAKE, {"b_hash": token_hash, "b_client_pk": client_pk, "b_now": now}).first()
     if r is None:
         return None
     return AuthSessionRow(r.pool_pk, r.client_pk, r.user_pk, r.challenge, r.state_enc, r.expires_at)
 
 
-def known(conn: Connection, token_hash: str) -> bool:
-    """Whether a session with this token hash exists (used or not)."""
-    return conn.execute(_EXISTS, {"token_hash": token_hash}).first() is not None
+def known(conn: Connection, token_hash: str, client_pk: int) -> bool:
+    """Whether the client has a session with this token hash (used or not)."""
+    params = {"token_hash": token_hash, "client_pk": client_pk}
+    return conn.execute(_EXISTS, params).first() is not None
 
 
 def release(conn: Connection, token_hash: str) -> None:

@@ -30,7 +30,7 @@ class SessionRow:
     origin_jti: str
     pool_pk: int
     client_pk: int
-    user_pk: int
+    user_pk: int | None  # None once the user is deleted
     device_key: str | None
     auth_time: int
     created_at: int
@@ -43,9 +43,10 @@ class SessionRow:
 
 @dataclass(frozen=True, slots=True)
 class AccessContext:
-    """What an access token's session leads to: the session, its client, the user."""
+    """What an access token leads to: its session (None for tokens of clients without
+    token revocation, which name none), its client, the user."""
 
-    session: SessionRow
+    session: SessionRow | None
     client: ClientRow
     user: UserRow
     attributes: dict[str, str]

@@ -294,6 +294,7 @@ _BY_KEYS = _USER_ATTRIBUTES_BY.where(
     users.c.pool_pk == sa.bindparam("pool_pk"), users.c.username_key.in_([_KEY_A, _KEY_B])
 )
 _WITH_ATTRIBUTES = _USER_ATTRIBUTES_BY.where(users.c.pk == sa.bindparam("user_pk"))
+_BY_SUB_WITH_ATTRIBUTES = _USER_ATTRIBUTES_BY.where(users.c.sub == sa.bindparam("sub"))
 
 
 def _found(rows: list[Any]) -> list[Found]:
@@ -316,6 +317,12 @@ def fetch_by_keys(fetch: Fetch, pool_pk: int, keys: tuple[str, str]) -> list[Fou
 def fetch_with_attributes(fetch: Fetch, user_pk: int) -> Found | None:
     """A user and their attributes, in one query."""
     found = _found(fetch(_WITH_ATTRIBUTES, {"user_pk": user_pk}))
+    return found[0] if found else None
+
+
+def fetch_by_sub(fetch: Fetch, sub: str) -> Found | None:
+    """A user (by their `sub`) and their attributes, in one query."""
+    found = _found(fetch(_BY_SUB_WITH_ATTRIBUTES, {"sub": sub}))
     return found[0] if found else None
 
 

@@ -384,7 +384,7 @@ def upgrade() -> None:
         sa.Column(
             "client_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("device_key", sa.String(length=55), nullable=True),
         sa.Column("auth_time", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
@@ -409,7 +409,7 @@ def upgrade() -> None:
             ["user_pk"],
             ["users.pk"],
             name=op.f("fk_token_sessions_user_pk_users"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_token_sessions")),
         sa.UniqueConstraint("origin_jti", name=op.f("uq_token_sessions_origin_jti")),
