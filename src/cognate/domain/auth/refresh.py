@@ -32,7 +32,6 @@ from cognate.domain.auth.context import (
     client_of,
     require_flow,
     require_parameter,
-    user_by_pk,
 )
 from cognate.domain.auth.token_sessions import Activity, TokenSessions, session_tracking
 from cognate.domain.client_auth import ClientScope, secret_hash
@@ -123,10 +122,9 @@ class RefreshService:
         return hit
 
     def _user(self, hit: RefreshHit) -> SignInUser:
-        user_pk = hit.session.user_pk
-        found = None if user_pk is None else user_by_pk(self._db, user_pk)
-        if found is None:
+        if hit.user is None:
             raise UserNotFoundException(USER_NOT_FOUND)
+        found = SignInUser(hit.user, hit.attributes)
         if not found.row.enabled:
             raise NotAuthorizedException(messages.USER_DISABLED)
         return found

@@ -54,11 +54,14 @@ class AccessContext:
 
 @dataclass(frozen=True, slots=True)
 class RefreshHit:
-    """A refresh token's session, the client it belongs to, and when it was superseded."""
+    """A refresh token's session, the client it belongs to, when it was superseded, and
+    the session's user with their attributes (None once the user is deleted)."""
 
     session: SessionRow
     client_id: str
     superseded_at: int | None
+    user: UserRow | None
+    attributes: dict[str, str]
 
 
 _SESSION_COLUMNS = [c.label(f"s_{c.name}") for c in _S.c]
@@ -68,20 +71,24 @@ def _session(r: Any, prefix: str = "") -> SessionRow:
     return SessionRow(*(getattr(r, f"{prefix}{c.name}") for c in _S.c))
 
 
+_USER_COLUMNS = [c.label(f"u_{c.name}") for c in users.c if c.name not in ("pending",)]
 _BY_REFRESH = (
     sa.select(
         *_SESSION_COLUMNS,
         user_pool_clients.c.client_id.label("client_id"),
         refresh_tokens.c.superseded_at,
+        *_USER_COLUMNS,
+        user_attributes.c.name.label("a_name"),
+        user_attributes.c.value.label("a_value"),
     )
     .select_from(
-        refresh_tokens.join(_S, _S.c.pk == refresh_tokens.c.session_pk).join(
-            user_pool_clients, user_pool_clients.c.pk == _S.c.client_pk
-        )
+        refresh_tokens.join(_S, _S.c.pk == refresh_tokens.c.session_pk)
+        .join(user_pool_clients, user_pool_clients.c.pk == _S.c.client_pk)
+        .outerjoin(users, users.c.pk == _S.c.user_pk)
+        .outerjoin(user_attributes, user_attributes.c.user_pk == users.c.pk)
     )
     .where(refresh_tokens.c.token_hash == sa.bindparam("token_hash"))
 )
-_USER_COLUMNS = [c.label(f"u_{c.name}") for c in users.c if c.name not in ("pending",)]
 _CLIENT_COLUMNS = [c.label(f"c_{c.name}") for c in user_pool_clients.c]
 _ACCESS = (
     sa.select(
@@ -151,7 +158,9 @@ def by_refresh_token(fetch: Fetch, token_hash: str) -> RefreshHit | None:
     if not rows:
         return None
     r = rows[0]
-    return RefreshHit(_session(r, "s_"), r.client_id, r.superseded_at)
+    user = row_of(_Prefixed(r, "u_")) if r.u_pk is not None else None
+    attributes = {row.a_name: row.a_value for row in rows if row.a_name is not None}
+    return RefreshHit(_session(r, "s_"), r.client_id, r.superseded_at, user, attributes)
 
 
 def supersede(conn: Connection, token_hash: str, now: int) -> bool:
