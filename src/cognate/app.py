@@ -9,6 +9,7 @@ environment (the CLI writes them there before starting workers).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -25,41 +26,16 @@ from starlette.routing import Route
 import cognate.operations  # noqa: F401  (registers every operation handler)
 from cognate import __version__, logs
 from cognate.config import Settings
-from cognate.domain.auth.access import AccessCheck
-from cognate.domain.auth.account import AccountService
-from cognate.domain.auth.challenges import RespondToAuthChallenge
-from cognate.domain.auth.client_tokens import ClientTokens
-from cognate.domain.auth.completion import Completion
-from cognate.domain.auth.flows import InitiateAuth
-from cognate.domain.auth.password_check import PasswordCheck
-from cognate.domain.auth.refresh import RefreshService
-from cognate.domain.auth.steps import SignInSteps, StepDeps
-from cognate.domain.auth.token_sessions import TokenSessions
-from cognate.domain.auth.user_sessions import UserSessionsService
-from cognate.domain.challenge_sessions import ChallengeSessions
-from cognate.domain.clients import ClientService
+from cognate.delivery.sender import OutboxSender, transports
 from cognate.domain.clock import Clock, SystemClock
-from cognate.domain.domains import DomainService
-from cognate.domain.groups import GroupService
-from cognate.domain.keys import KeyService
-from cognate.domain.notifications import Notifier
-from cognate.domain.pagination import PageTokens
-from cognate.domain.pool_mfa import PoolMfaService
-from cognate.domain.pools import PoolService
-from cognate.domain.resource_servers import ResourceServerService
+from cognate.domain.dev_outbox import DevOutbox
+from cognate.domain.notifications import EMAIL, SMS, Notifier
 from cognate.domain.secretbox import MasterKeyError, SecretBox, decode_key, load_or_create_key_file
-from cognate.domain.sign_up import SignUpService
-from cognate.domain.tags import TagService
-from cognate.domain.token_keys import TokenKeys
-from cognate.domain.tokens import TokenIssuer
-from cognate.domain.user_passwords import UserPasswordService
-from cognate.domain.user_search import UserSearch
-from cognate.domain.user_store import PasswordVault
-from cognate.domain.users import UserService
-from cognate.services import Services
+from cognate.services import Services, build_services
 from cognate.storage import migrate
 from cognate.storage.db import Database
 from cognate.storage.repos import meta as meta_repo
+from cognate.web.dev_outbox import DevOutboxRoutes
 from cognate.web.well_known import WellKnown
 from cognate.wire import model
 from cognate.wire.endpoint import ApiApp
@@ -74,6 +50,7 @@ class Runtime:
     settings: Settings
     db: Database
     services: Services
+    sender: OutboxSender
 
 
 def master_key(settings: Settings) -> bytes:
@@ -106,50 +83,24 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     migrate.require_current(db)
     box = SecretBox(master_key(settings))
     check_master_key(db, box)
-    tokens = PageTokens(box.derived_key("pagination"))
-    vault = PasswordVault(box)
-    notifier = Notifier(box)
-    keys = KeyService(db, clock, box)
-    token_keys = TokenKeys(db, keys, box, clock)
-    issuer = TokenIssuer(token_keys, clock, settings.base_url(), settings.issuer)
-    token_sessions = TokenSessions(db, clock)
-    password_check = PasswordCheck(db, clock, vault)
-    access = AccessCheck(db, issuer)
-    completion = Completion(db, clock, token_sessions, issuer)
-    step_deps = StepDeps(
-        db=db,
-        vault=vault,
-        passwords=password_check,
-        challenges=ChallengeSessions(db, box, clock),
-        completion=completion,
-        simulation_key=box.derived_key("srp-simulation"),
+    outbox_bell = threading.Event()
+    email, sms = transports(settings)
+    held = frozenset(
+        channel for channel, transport in ((EMAIL, email), (SMS, sms)) if transport is None
     )
-    steps = SignInSteps(step_deps)
-    refresh = RefreshService(db, clock, box, token_sessions, issuer)
-    services = Services(
-        pools=PoolService(db, clock, tokens, settings.account_id),
-        pool_mfa=PoolMfaService(db, clock),
-        clients=ClientService(db, clock, tokens, box),
-        domains=DomainService(db, clock, settings.account_id, settings.public_host),
-        tags=TagService(db, settings.account_id),
-        keys=keys,
-        users=UserService(db, clock, vault, notifier),
-        user_passwords=UserPasswordService(db, clock, vault, notifier),
-        user_search=UserSearch(db, tokens),
-        groups=GroupService(db, clock, tokens),
-        sign_up=SignUpService(db, clock, box, vault, notifier),
-        token_keys=token_keys,
-        issuer=issuer,
-        initiate_auth=InitiateAuth(db, box, steps, refresh),
-        respond_to_auth=RespondToAuthChallenge(step_deps, steps, clock, box),
-        refresh=refresh,
-        account=AccountService(db, clock, box, vault, access, password_check, token_sessions),
-        user_sessions=UserSessionsService(db, clock, access, token_sessions),
-        resource_servers=ResourceServerService(db, clock, tokens),
-        client_tokens=ClientTokens(db, box, issuer),
+    notifier = Notifier(box, held_channels=held, on_queue=outbox_bell.set)
+    services = build_services(settings, db, box, clock, notifier)
+    sender = OutboxSender(
+        db,
+        clock,
+        notifier,
+        email=email,
+        sms=sms,
+        default_from=settings.smtp_from,
+        wake=outbox_bell,
     )
     model.warm_up()
-    return Runtime(settings, db, services)
+    return Runtime(settings, db, services, sender)
 
 
 async def _health(_request: Request) -> JSONResponse:
@@ -182,8 +133,10 @@ def build_app(runtime: Runtime) -> CognateApp:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        runtime.sender.start()
         yield
         executor.shutdown(wait=True)
+        runtime.sender.stop()
         runtime.db.dispose()
 
     well_known = WellKnown(
@@ -192,10 +145,11 @@ def build_app(runtime: Runtime) -> CognateApp:
         runtime.services.issuer,
         runtime.settings.base_url(),
     )
-    web = Starlette(
-        routes=[Route("/_cognate/health", _health, methods=["GET"]), *well_known.routes()],
-        lifespan=lifespan,
-    )
+    routes = [Route("/_cognate/health", _health, methods=["GET"]), *well_known.routes()]
+    if runtime.settings.dev_outbox_enabled():
+        outbox = DevOutbox(runtime.db, runtime.services.notifier)
+        routes += DevOutboxRoutes(outbox).routes()
+    web = Starlette(routes=routes, lifespan=lifespan)
     return CognateApp(api, web)
 
 

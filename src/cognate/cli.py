@@ -45,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
     _flag(serve, "public_url", str, "base URL clients reach this server at [http://HOST:PORT]")
     _flag(serve, "issuer", str, "token issuer: local (PUBLIC_URL/POOL) or aws [local]")
     _flag(serve, "log_level", str, "debug, info, warning or error [info]")
+    _flag(serve, "smtp_host", str, "SMTP server for email [none: email waits in the outbox]")
+    _flag(serve, "smtp_port", int, "SMTP port [587]")
+    _flag(serve, "smtp_security", str, "starttls, ssl or none [starttls]")
+    _flag(serve, "smtp_username", str, "SMTP user name (password: COGNATE_SMTP_PASSWORD)")
+    _flag(serve, "smtp_from", str, "default From address [no-reply@verificationemail.com]")
+    _flag(serve, "sms_sender", str, "file, log, webhook or none [file]")
+    _flag(serve, "sms_webhook_url", str, "URL receiving SMS as JSON POSTs (sms_sender webhook)")
+    _flag(serve, "dev_outbox", str, "developer outbox API: auto, on or off [auto]")
 
     migrate = commands.add_parser("migrate", help="apply database schema migrations")
     _flag(migrate, "db", str, "database URL [sqlite:///.cognate/cognate.db]")
@@ -64,6 +72,28 @@ def _parser() -> argparse.ArgumentParser:
         help="rotate only this pool's keys (repeatable); default: every pool",
     )
 
+    outbox = commands.add_parser(
+        "outbox", help="print the messages Cognate sent or holds, with their codes"
+    )
+    _flag(outbox, "db", str, "database URL [sqlite:///.cognate/cognate.db]")
+    _flag(outbox, "master_key_file", str, "file holding the master key [beside the data]")
+    outbox.add_argument("--pool", dest="outbox_pool", help="only this user pool's messages")
+    outbox.add_argument(
+        "--user", dest="outbox_user", help="only messages to this user (name, username or address)"
+    )
+    outbox.add_argument(
+        "--last-code",
+        dest="outbox_last_code",
+        action="store_true",
+        help="print only the newest code (exit 1 if there is none)",
+    )
+    outbox.add_argument(
+        "--follow", dest="outbox_follow", action="store_true", help="keep printing new messages"
+    )
+    outbox.add_argument(
+        "--limit", dest="outbox_limit", type=int, default=20, help="messages to print [20]"
+    )
+
     commands.add_parser("operations", help="print the operation table (Markdown)")
     return parser
 
@@ -75,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides = {
             k: v
             for k, v in vars(args).items()
-            if k not in ("command", "pool_ids") and v is not None
+            if k not in ("command", "pool_ids") and not k.startswith("outbox_") and v is not None
         }
         settings = settings.replace(**overrides)
     except ConfigError as exc:
@@ -103,6 +133,19 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
         return _guarded(rotate)
+    if args.command == "outbox":
+        from cognate.outbox_cli import run
+
+        return _guarded(
+            lambda: run(
+                settings,
+                pool_id=args.outbox_pool,
+                username=args.outbox_user,
+                last_code=args.outbox_last_code,
+                follow=args.outbox_follow,
+                limit=args.outbox_limit,
+            )
+        )
     if args.command == "operations":
         from cognate.operation_table import markdown
 

@@ -55,6 +55,24 @@ class Settings:
     https://cognito-idp.<region>.amazonaws.com/<poolId> (for verifiers that insist on it)."""
     log_level: str = "info"
     """debug, info, warning or error."""
+    smtp_host: str = ""
+    """SMTP server that delivers email; empty = none (email waits in the developer outbox)."""
+    smtp_port: int = 587
+    """SMTP port."""
+    smtp_security: str = "starttls"
+    """starttls, ssl (implicit TLS) or none."""
+    smtp_username: str = ""
+    """SMTP user name, if the server wants one."""
+    smtp_password: str = ""
+    """SMTP password (environment only: COGNATE_SMTP_PASSWORD)."""
+    smtp_from: str = "no-reply@verificationemail.com"
+    """From address when a pool's EmailConfiguration names none (Cognito's default)."""
+    sms_sender: str = "file"
+    """How SMS go out: file (sms.jsonl beside the data), log, webhook, or none (held)."""
+    sms_webhook_url: str = ""
+    """URL that receives each SMS as a JSON POST (sms_sender = webhook)."""
+    dev_outbox: str = "auto"
+    """The developer outbox API: auto (on unless SMTP is configured), on or off."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -89,7 +107,29 @@ class Settings:
             raise ConfigError("issuer must be local or aws")
         if self.public_url and not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", self.public_url):
             raise ConfigError(f"public URL {self.public_url!r} is not an http(s) URL")
+        if self.smtp_security not in ("starttls", "ssl", "none"):
+            raise ConfigError("SMTP security must be starttls, ssl or none")
+        if not 0 < self.smtp_port < 65536:
+            raise ConfigError(f"SMTP port must be 1-65535, not {self.smtp_port}")
+        if self.sms_sender not in ("file", "log", "webhook", "none"):
+            raise ConfigError("SMS sender must be file, log, webhook or none")
+        if self.sms_sender == "webhook" and not re.fullmatch(r"https?://\S+", self.sms_webhook_url):
+            raise ConfigError("the webhook SMS sender needs an http(s) sms_webhook_url")
+        if self.dev_outbox not in ("auto", "on", "off"):
+            raise ConfigError("dev outbox must be auto, on or off")
         return self
+
+    def data_dir(self) -> Path:
+        """Where local files live: beside the SQLite file, or ./.cognate for PostgreSQL."""
+        from cognate.storage.db import sqlite_path  # local: config must not import storage early
+
+        path = sqlite_path(self.db)
+        return path.parent if path is not None else Path(".cognate")
+
+    def dev_outbox_enabled(self) -> bool:
+        if self.dev_outbox == "auto":
+            return not self.smtp_host
+        return self.dev_outbox == "on"
 
     def base_url(self) -> str:
         """The URL this server is reached at, without a trailing slash."""
@@ -103,11 +143,7 @@ class Settings:
     def key_file(self) -> Path:
         if self.master_key_file:
             return Path(self.master_key_file)
-        from cognate.storage.db import sqlite_path  # local: config must not import storage early
-
-        path = sqlite_path(self.db)
-        base = path.parent if path is not None else Path(".cognate")
-        return base / "master.key"
+        return self.data_dir() / "master.key"
 
 
 def env_name(field: str) -> str:

@@ -1,29 +1,45 @@
-"""The domain services one process runs, as handed to every operation handler."""
+"""The domain services one process runs, as handed to every operation handler, and their
+wiring (`build_services`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cognate.config import Settings
+from cognate.domain.account_codes import AccountCodes
+from cognate.domain.auth.access import AccessCheck
 from cognate.domain.auth.account import AccountService
 from cognate.domain.auth.challenges import RespondToAuthChallenge
 from cognate.domain.auth.client_tokens import ClientTokens
+from cognate.domain.auth.completion import Completion
 from cognate.domain.auth.flows import InitiateAuth
+from cognate.domain.auth.password_check import PasswordCheck
 from cognate.domain.auth.refresh import RefreshService
+from cognate.domain.auth.steps import SignInSteps, StepDeps
+from cognate.domain.auth.token_sessions import TokenSessions
 from cognate.domain.auth.user_sessions import UserSessionsService
+from cognate.domain.challenge_sessions import ChallengeSessions
 from cognate.domain.clients import ClientService
+from cognate.domain.clock import Clock
 from cognate.domain.domains import DomainService
 from cognate.domain.groups import GroupService
 from cognate.domain.keys import KeyService
+from cognate.domain.notifications import Notifier
+from cognate.domain.pagination import PageTokens
 from cognate.domain.pool_mfa import PoolMfaService
 from cognate.domain.pools import PoolService
 from cognate.domain.resource_servers import ResourceServerService
+from cognate.domain.secretbox import SecretBox
+from cognate.domain.self_attributes import SelfAttributes
 from cognate.domain.sign_up import SignUpService
 from cognate.domain.tags import TagService
 from cognate.domain.token_keys import TokenKeys
 from cognate.domain.tokens import TokenIssuer
 from cognate.domain.user_passwords import UserPasswordService
 from cognate.domain.user_search import UserSearch
+from cognate.domain.user_store import PasswordVault
 from cognate.domain.users import UserService
+from cognate.storage.db import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +64,56 @@ class Services:
     user_sessions: UserSessionsService
     resource_servers: ResourceServerService
     client_tokens: ClientTokens
+    notifier: Notifier
+    account_codes: AccountCodes
+    self_attributes: SelfAttributes
+
+
+def build_services(
+    settings: Settings, db: Database, box: SecretBox, clock: Clock, notifier: Notifier
+) -> Services:
+    """Wire the domain services of one process."""
+    tokens = PageTokens(box.derived_key("pagination"))
+    vault = PasswordVault(box)
+    keys = KeyService(db, clock, box)
+    token_keys = TokenKeys(db, keys, box, clock)
+    issuer = TokenIssuer(token_keys, clock, settings.base_url(), settings.issuer)
+    token_sessions = TokenSessions(db, clock)
+    password_check = PasswordCheck(db, clock, vault)
+    access = AccessCheck(db, issuer)
+    completion = Completion(db, clock, token_sessions, issuer)
+    step_deps = StepDeps(
+        db=db,
+        vault=vault,
+        passwords=password_check,
+        challenges=ChallengeSessions(db, box, clock),
+        completion=completion,
+        simulation_key=box.derived_key("srp-simulation"),
+    )
+    steps = SignInSteps(step_deps)
+    refresh = RefreshService(db, clock, box, token_sessions, issuer)
+    return Services(
+        pools=PoolService(db, clock, tokens, settings.account_id),
+        pool_mfa=PoolMfaService(db, clock),
+        clients=ClientService(db, clock, tokens, box),
+        domains=DomainService(db, clock, settings.account_id, settings.public_host),
+        tags=TagService(db, settings.account_id),
+        keys=keys,
+        users=UserService(db, clock, vault, notifier),
+        user_passwords=UserPasswordService(db, clock, vault, notifier),
+        user_search=UserSearch(db, tokens),
+        groups=GroupService(db, clock, tokens),
+        sign_up=SignUpService(db, clock, box, vault, notifier),
+        token_keys=token_keys,
+        issuer=issuer,
+        initiate_auth=InitiateAuth(db, box, steps, refresh),
+        respond_to_auth=RespondToAuthChallenge(step_deps, steps, clock, box),
+        refresh=refresh,
+        account=AccountService(db, clock, box, vault, access, password_check, token_sessions),
+        user_sessions=UserSessionsService(db, clock, access, token_sessions),
+        resource_servers=ResourceServerService(db, clock, tokens),
+        client_tokens=ClientTokens(db, box, issuer),
+        notifier=notifier,
+        account_codes=AccountCodes(db, clock, box, vault, notifier),
+        self_attributes=SelfAttributes(db, clock, access, notifier),
+    )

@@ -159,7 +159,7 @@ def test_invitation_is_rendered_from_the_template(server: Any, cognito: Any) -> 
     assert re.search(r"[0-9]", temporary)
     assert re.search(r"[^A-Za-z0-9]", temporary)
     assert (sms.channel, sms.destination) == ("SMS", "+15555550100")
-    assert sms.body == f"Your username is bob and temporary password is {temporary}"
+    assert sms.body == f"Your username is bob and temporary password is {temporary}. "
     # it is really the user's password: setting it again is refused by nothing, and
     # RESEND replaces it
     cognito.admin_create_user(
@@ -186,7 +186,7 @@ def test_default_invitation_and_suppression(
     messages = read_outbox(server, pool["Id"])
     assert len(messages) == 1
     assert messages[0].subject == "Your temporary password"
-    assert messages[0].body == "Your username is carol and temporary password is Temp0rary!."
+    assert messages[0].body == "Your username is carol and temporary password is Temp0rary!. "
 
 
 def test_delivery_medium_needs_the_attribute(cognito: Any, pool: dict[str, Any]) -> None:
@@ -275,7 +275,7 @@ def test_reset_password(server: Any, cognito: Any, pool: dict[str, Any]) -> None
         "EMAIL",
         "h@example.com",
     )
-    assert re.fullmatch(r"Your verification code is \d{6}\.", message.body)
+    assert re.fullmatch(r"Your verification code is \d{6}\. ", message.body)
 
 
 def test_disable_enable_and_delete(cognito: Any, pool: dict[str, Any]) -> None:

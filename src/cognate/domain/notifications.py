@@ -2,8 +2,10 @@
 
 A message is rendered from the pool's templates (or Cognito's defaults) and written to the
 outbox in the same transaction as the change that causes it, sealed because it carries a
-temporary password or a code. Delivering the outbox (SMTP, SMS) is the messaging
-service's job; what is queued here is exactly what it will send.
+temporary password or a code (kept beside the text too, for the developer outbox).
+Delivering the outbox (SMTP, SMS) is `cognate.delivery`'s job; what is queued here is
+exactly what it will send. A channel with no transport configured (email without SMTP)
+queues its messages as held: they wait in the developer outbox.
 
 Codes are six random digits; only an HMAC of the code under a key derived from the master
 key is stored, so neither the database nor a log reveals a code.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +30,12 @@ EMAIL = "EMAIL"
 SMS = "SMS"
 
 # Cognito's defaults when a pool has no template of its own.
+# (DescribeUserPool of a real pool: each body ends with a period and a space).
 DEFAULT_INVITE_SUBJECT = "Your temporary password"
-DEFAULT_INVITE_EMAIL = "Your username is {username} and temporary password is {####}."
-DEFAULT_INVITE_SMS = "Your username is {username} and temporary password is {####}"
+DEFAULT_INVITE_EMAIL = "Your username is {username} and temporary password is {####}. "
+DEFAULT_INVITE_SMS = "Your username is {username} and temporary password is {####}. "
 DEFAULT_CODE_SUBJECT = "Your verification code"
-DEFAULT_CODE_MESSAGE = "Your verification code is {####}."
+DEFAULT_CODE_MESSAGE = "Your verification code is {####}. "
 
 HOUR_MS = 3600 * 1000
 
@@ -43,15 +47,13 @@ def code_lifetime_ms(purpose: str) -> int:
 
 
 def mask_destination(channel: str, destination: str) -> str:
-    """Where a code went, as Cognito shows it: `j***@e***.com`, `+*******1212`."""
+    """Where a code went, as Cognito shows it today: `j***@g***` (first letters of the
+    address and of its domain, no top-level domain), `+*******1212`."""
     if channel == SMS:
         visible = destination[-4:]
         return "+" + "*" * max(len(destination) - 1 - len(visible), 0) + visible
     local, _, domain = destination.partition("@")
-    name, dot, tld = domain.rpartition(".")
-    if not dot:
-        name, tld = domain, ""
-    return f"{local[:1]}***@{name[:1]}***{dot}{tld}"
+    return f"{local[:1]}***@{domain[:1]}***"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +65,17 @@ class Recipient:
 
 
 class Notifier:
-    def __init__(self, box: SecretBox) -> None:
+    def __init__(
+        self,
+        box: SecretBox,
+        *,
+        held_channels: frozenset[str] = frozenset(),
+        on_queue: Callable[[], None] | None = None,
+    ) -> None:
         self._box = box
         self._code_key = box.derived_key("one-time-codes")
+        self._held = held_channels
+        self._on_queue = on_queue
 
     def code_hash(self, user_pk: int, purpose: str, code: str) -> str:
         message = f"{user_pk}|{purpose}|{code}".encode()
@@ -82,10 +92,13 @@ class Notifier:
         subject: str | None,
         body: str,
         now: int,
+        code: str | None = None,
     ) -> None:
-        sealed = self._box.seal(dumps({"subject": subject, "body": body}), f"outbox/{destination}")
+        content = {"subject": subject, "body": body, "code": code}
+        sealed = self._box.seal(dumps(content), f"outbox/{destination}")
         messages_repo.add_message(
             conn,
+            held=channel in self._held,
             pool_pk=recipient.pool_pk,
             user_pk=recipient.user_pk,
             username=recipient.username,
@@ -95,6 +108,8 @@ class Notifier:
             message_enc=sealed,
             created_at=now,
         )
+        if self._on_queue is not None:
+            self._on_queue()
 
     def open_message(self, destination: str, sealed: str) -> dict[str, Any]:
         return dict(loads(self._box.open(sealed, f"outbox/{destination}")))
@@ -129,6 +144,7 @@ class Notifier:
                 subject=subject,
                 body=text,
                 now=now,
+                code=temporary_password,
             )
 
     def send_code(
@@ -167,4 +183,5 @@ class Notifier:
             subject=subject,
             body=body.replace("{####}", code).replace("{username}", recipient.username),
             now=now,
+            code=code,
         )

@@ -309,13 +309,20 @@ outbox = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("next_attempt_at", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("lease_until", sa.BigInteger, nullable=True),
+    sa.Column("last_error", sa.String(512), nullable=True),
     sa.Column("sent_at", sa.BigInteger, nullable=True),
-    sa.Index("ix_outbox_status_pk", "status", "pk"),
+    sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
     sa.Index("ix_outbox_pool_pk_pk", "pool_pk", "pk"),
 )
 """Messages Cognito would send (invitations, codes), written in the same transaction as
-the change that causes them. The subject and body are sealed: they carry temporary
-passwords and codes. Delivery (SMTP, SMS) reads `pending` rows."""
+the change that causes them; the subject, body and code are sealed (they carry temporary
+passwords and codes). The sender (`delivery/`) takes `pending` rows whose
+`next_attempt_at` has come, leasing them (`sending`, `lease_until`) so that one process
+delivers each, and marks them `sent`, back to `pending` with a later attempt, or `failed`
+after the last one. `held` rows have no transport configured (email without SMTP): they
+wait in the developer outbox."""
 
 auth_sessions = sa.Table(
     "auth_sessions",

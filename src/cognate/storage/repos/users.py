@@ -190,6 +190,13 @@ def delete_attributes(conn: Connection, user_pk: int, names: Iterable[str]) -> N
         conn.execute(_DELETE_ATTRIBUTE, {"user_pk": user_pk, "attribute": name})
 
 
+def pending(conn: Connection, user_pk: int) -> str | None:
+    """The user's pending (unverified) contact changes, as stored JSON."""
+    return conn.execute(
+        sa.select(users.c.pending).where(users.c.pk == user_pk)
+    ).scalar_one_or_none()
+
+
 def update(conn: Connection, user_pk: int, **values: Any) -> None:
     conn.execute(_UPDATE, {"user_pk": user_pk, **values})
 

@@ -90,6 +90,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("next_attempt_at", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("lease_until", sa.BigInteger(), nullable=True),
+        sa.Column("last_error", sa.String(length=512), nullable=True),
         sa.Column("sent_at", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["pool_pk"],
@@ -101,7 +104,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_pool_pk_pk", ["pool_pk", "pk"], unique=False)
-        batch_op.create_index("ix_outbox_status_pk", ["status", "pk"], unique=False)
+        batch_op.create_index(
+            "ix_outbox_status_next_attempt_at", ["status", "next_attempt_at"], unique=False
+        )
 
     op.create_table(
         "resource_servers",
@@ -538,7 +543,7 @@ def downgrade() -> None:
 
     op.drop_table("resource_servers")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_status_pk")
+        batch_op.drop_index("ix_outbox_status_next_attempt_at")
         batch_op.drop_index("ix_outbox_pool_pk_pk")
 
     op.drop_table("outbox")
