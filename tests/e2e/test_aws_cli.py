@@ -18,6 +18,7 @@ from typing import Any
 import botocore
 import pytest
 
+from tests.support.outbox_api import last_code, messages, other_code
 from tests.support.server import CognateServer
 
 AWS = Path(sys.executable).parent / "aws"
@@ -303,3 +304,132 @@ def test_auth_with_the_aws_cli(
         "Access Token has been revoked"
         in cli.run("get-user", "--access-token", last["AccessToken"]).stderr
     )
+
+
+def test_sign_up_and_recovery_with_the_aws_cli(cli: Cli, server: CognateServer) -> None:
+    """Self-service sign-up, recovery and attribute verification as a shell script runs
+    them, with the codes from the developer outbox API."""
+    password, new_password = "Corr3ct-Horse!", "N3w-Battery-Staple!"
+
+    def ok(*args: str) -> None:
+        result = cli.run(*args)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == ""
+
+    pool_id = cli.json(
+        "create-user-pool", "--pool-name", "self-service", "--auto-verified-attributes", "email",
+    )["UserPool"]["Id"]  # fmt: skip
+    client_id = cli.json(
+        "create-user-pool-client", "--user-pool-id", pool_id, "--client-name", "cli-app",
+        "--explicit-auth-flows", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
+    )["UserPoolClient"]["ClientId"]  # fmt: skip
+    client = ["--client-id", client_id]
+    jane = [*client, "--username", "jane"]
+
+    def code() -> str:
+        return last_code(server.endpoint, pool_id, "jane")
+
+    signed_up = cli.json(
+        "sign-up", *jane, "--password", password,
+        "--user-attributes", "Name=email,Value=jane@example.com",
+    )  # fmt: skip
+    assert signed_up["UserConfirmed"] is False
+    assert re.fullmatch(r"[0-9a-f-]{36}", signed_up["UserSub"])
+    email_delivery = {
+        "Destination": "j***@e***",
+        "DeliveryMedium": "EMAIL",
+        "AttributeName": "email",
+    }
+    assert signed_up["CodeDeliveryDetails"] == email_delivery
+
+    # a wrong code: the CLI's error line, and nothing on stdout
+    wrong = cli.run("confirm-sign-up", *jane, "--confirmation-code", other_code(code()))
+    assert wrong.returncode != 0
+    assert wrong.stdout == ""
+    assert (
+        "An error occurred (CodeMismatchException) when calling the ConfirmSignUp operation: "
+        "Invalid verification code provided, please try again."
+    ) in wrong.stderr
+
+    resent = cli.json("resend-confirmation-code", *jane)
+    assert resent == {"CodeDeliveryDetails": email_delivery}
+    sent = messages(server.endpoint, pool_id, "jane")
+    assert [m["kind"] for m in sent] == ["confirm_sign_up", "confirm_sign_up"]
+    assert sent[-1]["code"] == code()
+    ok("confirm-sign-up", *jane, "--confirmation-code", code())
+    confirmed = cli.json("admin-get-user", "--user-pool-id", pool_id, "--username", "jane")
+    assert confirmed["UserStatus"] == "CONFIRMED"
+    assert {"Name": "email_verified", "Value": "true"} in confirmed["UserAttributes"]
+    again = cli.run("confirm-sign-up", *jane, "--confirmation-code", code())
+    assert (
+        "An error occurred (NotAuthorizedException) when calling the ConfirmSignUp operation: "
+        "User cannot be confirmed. Current status is CONFIRMED"
+    ) in again.stderr
+
+    assert cli.json("forgot-password", *jane) == {"CodeDeliveryDetails": email_delivery}
+    reset_code = code()
+    expired = cli.run(
+        "confirm-forgot-password", *jane, "--confirmation-code", other_code(reset_code),
+        "--password", new_password,
+    )  # fmt: skip
+    assert "(CodeMismatchException)" in expired.stderr
+    ok("confirm-forgot-password", *jane, "--confirmation-code", reset_code,
+       "--password", new_password)  # fmt: skip
+    used = cli.run(
+        "confirm-forgot-password", *jane, "--confirmation-code", reset_code,
+        "--password", "An0ther-Passw0rd!",
+    )  # fmt: skip
+    assert (
+        "An error occurred (ExpiredCodeException) when calling the ConfirmForgotPassword "
+        "operation: Invalid code provided, please request a code again."
+    ) in used.stderr
+
+    def initiate(secret: str) -> subprocess.CompletedProcess[str]:
+        return cli.run(
+            "initiate-auth", *client, "--auth-flow", "USER_PASSWORD_AUTH",
+            "--auth-parameters", json.dumps({"USERNAME": "jane", "PASSWORD": secret}),
+        )  # fmt: skip
+
+    assert "Incorrect username or password." in initiate(password).stderr
+    signed_in = initiate(new_password)
+    assert signed_in.returncode == 0, signed_in.stderr
+    access = json.loads(signed_in.stdout)["AuthenticationResult"]["AccessToken"]
+    token = ["--access-token", access]
+
+    def attributes() -> dict[str, str]:
+        user = cli.json("get-user", *token)
+        return {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+
+    updated = cli.json(
+        "update-user-attributes", *token,
+        "--user-attributes", "Name=email,Value=new@example.net", "Name=given_name,Value=Jane",
+    )  # fmt: skip
+    new_delivery = {**email_delivery, "Destination": "n***@e***"}
+    assert updated == {"CodeDeliveryDetailsList": [new_delivery]}
+    assert attributes()["email_verified"] == "false"
+    requested = cli.json(
+        "get-user-attribute-verification-code", *token, "--attribute-name", "email"
+    )
+    assert requested == {"CodeDeliveryDetails": new_delivery}
+    sent = messages(server.endpoint, pool_id, "jane")[-1]
+    assert (sent["destination"], sent["code"]) == ("new@example.net", code())
+    ok("verify-user-attribute", *token, "--attribute-name", "email", "--code", code())
+    values = attributes()
+    assert (values["email"], values["email_verified"]) == ("new@example.net", "true")
+    refused = cli.run(
+        "get-user-attribute-verification-code", *token, "--attribute-name", "given_name"
+    )
+    assert (
+        "An error occurred (InvalidParameterException) when calling the "
+        "GetUserAttributeVerificationCode operation: Invalid attribute name. Only phone_number "
+        "and email can be verified."
+    ) in refused.stderr
+
+    ok("delete-user-attributes", *token, "--user-attribute-names", "given_name")
+    assert "given_name" not in attributes()
+    ok("delete-user", *token)
+    gone = cli.run("get-user", *token)
+    assert (
+        "An error occurred (UserNotFoundException) when calling the GetUser operation: "
+        "User does not exist."
+    ) in gone.stderr

@@ -56,10 +56,11 @@ _ATTRIBUTE_OF_CHANNEL = {EMAIL_CHANNEL: EMAIL, SMS_CHANNEL: PHONE}
 
 
 def delivery_details(channel: str, destination: str) -> dict[str, str]:
+    """CodeDeliveryDetailsType, in the member order Cognito writes it."""
     return {
-        "Destination": mask_destination(channel, destination),
-        "DeliveryMedium": channel,
         "AttributeName": _ATTRIBUTE_OF_CHANNEL[channel],
+        "DeliveryMedium": channel,
+        "Destination": mask_destination(channel, destination),
     }
 
 

@@ -2,7 +2,9 @@
 
 A user holds at most one code per purpose (confirm_sign_up, forgot_password,
 verify:email, verify:phone_number); issuing a new one replaces the old, so earlier codes
-stop working (Cognito's behaviour). Only an HMAC of each code is stored.
+stop working (Cognito's behaviour; presenting one is an expired code, not a wrong one).
+Only HMACs of codes are stored. A verification code is for the value it was sent to:
+changing the attribute withdraws it.
 
 `check` runs inside the transaction that applies what the code authorizes:
 - the right code, in time: the code row is deleted (a conditional DELETE, so two
@@ -54,8 +56,10 @@ def check(
         return Verdict.EXPIRED
     if row.attempts >= MAX_WRONG_ATTEMPTS:
         return Verdict.LIMITED
-    expected = notifier.code_hash(user_pk, purpose, code)
-    if not hmac.compare_digest(expected, row.code_hash):
+    presented = notifier.code_hash(user_pk, purpose, code)
+    if not hmac.compare_digest(presented, row.code_hash):
+        if any(hmac.compare_digest(presented, old) for old in row.replaced_hashes):
+            return Verdict.EXPIRED  # a code a newer one replaced
         messages_repo.count_wrong_attempt(conn, row.pk)
         return Verdict.MISMATCH
     if not messages_repo.use_code(conn, row.pk):

@@ -32,6 +32,7 @@ from cognate.domain.user_store import USER_NOT_FOUND, scope_of, write_attributes
 from cognate.domain.usernames import EMAIL, PHONE, VERIFIED_FLAG
 from cognate.storage.db import Database
 from cognate.storage.jsoncol import dumps, loads
+from cognate.storage.repos import messages as messages_repo
 from cognate.storage.repos import pools as pools_repo
 from cognate.storage.repos import users as users_repo
 from cognate.storage.repos.users import UserRow
@@ -89,8 +90,13 @@ class SelfAttributes:
             sent: list[dict[str, str]] = []
             now = self._clock.now_ms()
             for name, channel in CONTACTS.items():
-                changed = changes.get(name)
-                if not changed or changed == old.get(name):
+                if name not in changes or changes[name] == old.get(name):
+                    continue
+                # A code sent for the previous value must not verify this one.
+                messages_repo.delete_code(conn, user.pk, _verify_purpose(name))
+                changed = changes[name]
+                if not changed:
+                    pending.pop(name, None)
                     continue
                 if name in delayed and old.get(VERIFIED_FLAG[name]) == "true":
                     new[name] = old[name]  # the old, verified value stays in force
@@ -115,18 +121,21 @@ class SelfAttributes:
 
         def delete_txn(conn: Connection) -> None:
             scope, user = self._locked(conn, signed_in)
-            check_writable(scope, names)
+            # Names the pool does not define are nothing to delete (Cognito answers 200).
+            known = [n for n in names if n in scope.pool.schema]
+            check_writable(scope, known)
             required = set(scope.pool.schema.required())
-            for name in names:
+            for name in known:
                 if name in required:
                     raise InvalidParameterException(
                         f"Invalid user attributes: {name}: Required attribute cannot be deleted."
                     )
-            doomed = set(scope.pool.schema.check_deletions(names))
+            doomed = set(scope.pool.schema.check_deletions(known))
             old = users_repo.attributes(conn, user.pk)
             new = {k: v for k, v in old.items() if k not in doomed}
             for name in doomed & set(CONTACTS):
                 new.pop(VERIFIED_FLAG[name], None)
+                messages_repo.delete_code(conn, user.pk, _verify_purpose(name))
             write_attributes(conn, scope.pool, user.pk, old, new, creating=False, force_alias=False)
             users_repo.update(conn, user.pk, updated_at=self._clock.now_ms())
 

@@ -45,6 +45,7 @@ from cognate.domain.user_store import (
 )
 from cognate.domain.usernames import EMAIL, PHONE, SignIn
 from cognate.storage.db import Database
+from cognate.storage.repos import messages as messages_repo
 from cognate.storage.repos import token_sessions as token_sessions_repo
 from cognate.storage.repos import users as users_repo
 from cognate.storage.repos.users import UserRow
@@ -257,6 +258,8 @@ class UserService:
         ):
             if name not in changes or changes[name] == old.get(name):
                 continue
+            # A code sent for the previous value must not verify this one.
+            messages_repo.delete_code(conn, user.pk, f"verify:{name}")
             if changes[name] == "":
                 new.pop(flag, None)
                 continue

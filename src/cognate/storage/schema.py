@@ -282,13 +282,16 @@ codes = sa.Table(
     ),
     sa.Column("purpose", sa.String(32), nullable=False),
     sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("replaced_hashes", sa.Text, nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("expires_at", sa.BigInteger, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("user_pk", "purpose"),
 )
 """One-time codes a user was sent (password reset, attribute verification...): only a
-keyed hash of the code is kept; issuing a new code for a purpose replaces the old one."""
+keyed hash of the code is kept; issuing a new code for a purpose replaces the old one,
+whose hash is remembered (`replaced_hashes`, the last few) so that presenting it is
+answered as an expired code rather than a wrong one."""
 
 outbox = sa.Table(
     "outbox",

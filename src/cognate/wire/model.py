@@ -99,6 +99,14 @@ _EXTRA_ENUM_VALUES: dict[str, tuple[str, ...]] = {
     "ExplicitAuthFlowsType": ("ALLOW_CLIENT_TOKEN_AUTH",),
 }
 
+# Structures whose members Cognito writes in another order than the model's (observed
+# raw bodies; clients do not care, byte-comparing tests and caches do).
+_OBSERVED_MEMBER_ORDER: dict[str, tuple[str, ...]] = {
+    # aws-sdk-ios#4837: {"CodeDeliveryDetails":{"AttributeName":..,"DeliveryMedium":..,
+    # "Destination":..}}, Content-Length matching.
+    "CodeDeliveryDetailsType": ("AttributeName", "DeliveryMedium", "Destination"),
+}
+
 # Enum sets as Cognito prints them in validation messages. The order is neither the
 # model's nor alphabetical, so the observed ones are kept here; any value the model has
 # added since the observation is appended in model order.
@@ -163,6 +171,13 @@ class _SpecCompiler:
                 wire: (_lower_first(wire), self.compile(member))
                 for wire, member in shape.members.items()
             }
+            order = _OBSERVED_MEMBER_ORDER.get(shape.name)
+            if order is not None:
+                spec.members = {
+                    wire: spec.members[wire]
+                    for wire in [*order, *(w for w in spec.members if w not in order)]
+                    if wire in spec.members
+                }
             children = [s for _, s in spec.members.values()]
             own = own or bool(spec.required)
         elif shape.type_name == "list":

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cognate.storage.jsoncol import dumps, loads
 from cognate.storage.schema import codes, outbox, user_pools, users
 
 _ADD_MESSAGE = sa.insert(outbox)
@@ -67,6 +68,7 @@ class CodeRow:
     attempts: int
     expires_at: int
     created_at: int
+    replaced_hashes: list[str]
 
 
 PENDING = "pending"
@@ -184,10 +186,16 @@ def recent(
     return [_message(r) for r in reversed(list(rows))]
 
 
+_REMEMBERED_CODES = 5
+
+
 def replace_code(
     conn: Connection, *, user_pk: int, purpose: str, code_hash: str, expires_at: int, now: int
 ) -> None:
-    """Issue a code for a purpose, replacing the user's previous code for it."""
+    """Issue a code for a purpose, replacing the user's previous code for it (whose hash
+    joins the remembered replaced ones)."""
+    previous = code(conn, user_pk, purpose, for_update=True)
+    replaced = [previous.code_hash, *previous.replaced_hashes] if previous else []
     conn.execute(_DELETE_CODE, {"user_pk": user_pk, "purpose": purpose})
     conn.execute(
         _ADD_CODE,
@@ -195,6 +203,7 @@ def replace_code(
             "user_pk": user_pk,
             "purpose": purpose,
             "code_hash": code_hash,
+            "replaced_hashes": dumps(replaced[:_REMEMBERED_CODES]) if replaced else None,
             "attempts": 0,
             "expires_at": expires_at,
             "created_at": now,
@@ -209,7 +218,8 @@ def code(
     r = conn.execute(query, {"user_pk": user_pk, "purpose": purpose}).first()
     if r is None:
         return None
-    return CodeRow(r.pk, r.code_hash, r.attempts, r.expires_at, r.created_at)
+    replaced = loads(r.replaced_hashes) if r.replaced_hashes else []
+    return CodeRow(r.pk, r.code_hash, r.attempts, r.expires_at, r.created_at, replaced)
 
 
 def count_wrong_attempt(conn: Connection, code_pk: int) -> None:
