@@ -18,7 +18,8 @@ from cognate.domain.dev_outbox import DevOutbox
 from cognate.domain.notifications import Notifier
 from cognate.domain.secretbox import SecretBox
 from cognate.storage import migrate
-from cognate.storage.db import Database
+from cognate.storage.db import Database, sqlite_path
+from cognate.storage.migrate import SchemaError
 
 FOLLOW_POLL_SECONDS = 1.0
 
@@ -43,6 +44,9 @@ def run(
     follow: bool,
     limit: int,
 ) -> int:
+    path = sqlite_path(settings.db)
+    if path is not None and not path.exists():
+        raise SchemaError(f"there is no Cognate database at {path} (has a server run here?)")
     db = Database(settings.db, pool_size=1)
     try:
         migrate.require_current(db)
@@ -56,14 +60,20 @@ def run(
             print(code)
             return 0
         after = 0
-        while True:
-            for message in outbox.messages(
-                pool_id=pool_id, username=username, after=after, limit=limit
-            ):
-                print(_line(message), flush=True)
-                after = max(after, int(message["id"]))
-            if not follow:
-                return 0
+        for message in outbox.messages(pool_id=pool_id, username=username, limit=limit):
+            print(_line(message), flush=True)
+            after = max(after, int(message["id"]))
+        while follow:
             time.sleep(FOLLOW_POLL_SECONDS)
+            while True:  # every message queued since, in pages
+                page = outbox.messages(
+                    pool_id=pool_id, username=username, after=after, oldest_first=True
+                )
+                for message in page:
+                    print(_line(message), flush=True)
+                    after = max(after, int(message["id"]))
+                if len(page) < 50:
+                    break
+        return 0
     finally:
         db.dispose()

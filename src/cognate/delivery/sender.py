@@ -125,6 +125,10 @@ class OutboxSender:
         except DeliveryError as exc:
             self._failed(message, str(exc)[:500])
             return
+        except Exception as exc:  # a bug must not strand the message (or the batch)
+            log.exception("outbox: message %d: unexpected delivery failure", message.pk)
+            self._failed(message, f"unexpected {type(exc).__name__}")
+            return
         now = self._clock.now_ms()
         self._db.write("outbox_sent", lambda c: messages_repo.mark_sent(c, message.pk, now))
 

@@ -71,17 +71,10 @@ class SmtpTransport:
         self._s = settings
 
     def send(self, email: Email) -> None:
-        message = EmailMessage()
-        message["From"] = email.from_address
-        message["To"] = email.to
-        if email.reply_to:
-            message["Reply-To"] = email.reply_to
-        message["Subject"] = email.subject
-        message["Date"] = formatdate(localtime=False, usegmt=True)
-        message["Message-ID"] = make_msgid(domain="cognate.local")
-        message.set_content(email.body)
-        if "<" in email.body and ">" in email.body:  # Cognito templates may be HTML
-            message.add_alternative(email.body, subtype="html")
+        try:
+            message = self._message(email)
+        except (ValueError, TypeError) as exc:  # e.g. a header a newline would split
+            raise DeliveryError(f"the message cannot be built: {exc}") from exc
         s = self._s
         context = ssl.create_default_context()
         try:
@@ -99,6 +92,22 @@ class SmtpTransport:
                 client.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"SMTP {s.host}:{s.port}: {type(exc).__name__}: {exc}") from exc
+
+    @staticmethod
+    def _message(email: Email) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = email.from_address
+        message["To"] = email.to
+        if email.reply_to:
+            message["Reply-To"] = email.reply_to
+        # A subject is one line: line breaks in a template would split the header.
+        message["Subject"] = " ".join(email.subject.splitlines())
+        message["Date"] = formatdate(localtime=False, usegmt=True)
+        message["Message-ID"] = make_msgid(domain="cognate.local")
+        message.set_content(email.body)
+        if "<" in email.body and ">" in email.body:  # Cognito templates may be HTML
+            message.add_alternative(email.body, subtype="html")
+        return message
 
 
 class FileSmsSender:
@@ -129,11 +138,21 @@ class LogSmsSender:
         log.info("SMS to %s (%s, pool %s): %s", sms.to, sms.kind, sms.pool_id, sms.body)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a delivery: following it would turn the POST into a
+    GET without the message."""
+
+    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
+        return None
+
+
 class WebhookSmsSender:
-    """POSTs each SMS as JSON {to, body, pool_id, kind}; any 2xx answer means delivered."""
+    """POSTs each SMS as JSON {to, body, pool_id, kind}; any 2xx answer means delivered
+    (redirects are not followed: they count as failures)."""
 
     def __init__(self, url: str) -> None:
         self._url = url
+        self._opener = urllib.request.build_opener(_NoRedirects)
 
     def send(self, sms: Sms) -> None:
         data = json.dumps(
@@ -143,7 +162,7 @@ class WebhookSmsSender:
         headers = {"Content-Type": "application/json"}
         request = urllib.request.Request(self._url, data=data, method="POST", headers=headers)  # noqa: S310
         try:
-            with urllib.request.urlopen(request, timeout=_TIMEOUT_SECONDS) as response:  # noqa: S310
+            with self._opener.open(request, timeout=_TIMEOUT_SECONDS) as response:
                 if not 200 <= response.status < 300:
                     raise DeliveryError(f"SMS webhook answered HTTP {response.status}")
         except urllib.error.HTTPError as exc:

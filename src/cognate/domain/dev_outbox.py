@@ -32,13 +32,20 @@ class DevOutbox:
         username: str | None = None,
         after: int = 0,
         limit: int = 50,
+        oldest_first: bool = False,
     ) -> list[dict[str, Any]]:
-        """The newest messages (at most `limit`, after message id `after`), oldest first."""
+        """Messages after id `after`, in id order: the newest `limit` of them, or with
+        `oldest_first` the oldest `limit` (for reading every new message in pages)."""
         limit = max(1, min(limit, MAX_MESSAGES))
         rows = self._db.read(
             "dev_outbox",
             lambda c: messages_repo.recent(
-                c, pool_id=pool_id, username=username, after=after, limit=limit
+                c,
+                pool_id=pool_id,
+                username=username,
+                after=after,
+                limit=limit,
+                oldest_first=oldest_first,
             ),
         )
         return [self._view(row) for row in rows]

@@ -160,9 +160,11 @@ def recent(
     username: str | None,
     after: int,
     limit: int,
+    oldest_first: bool = False,
 ) -> list[MessageRow]:
-    """The newest messages (optionally of one pool and one user: by the name shown in the
-    message, the user's username or the destination), newest last."""
+    """Messages after id `after` (optionally of one pool and one user: by the name shown in
+    the message, the user's username or the destination), in id order: the newest `limit`
+    of them, or with `oldest_first` the oldest `limit` (to read them all in pages)."""
     query = (
         sa.select(outbox, user_pools.c.id.label("pool_id"))
         .select_from(
@@ -182,6 +184,8 @@ def recent(
                 outbox.c.destination == username,
             )
         )
+    if oldest_first:
+        return [_message(r) for r in conn.execute(query.order_by(outbox.c.pk).limit(limit))]
     rows = conn.execute(query.order_by(outbox.c.pk.desc()).limit(limit))
     return [_message(r) for r in reversed(list(rows))]
 
