@@ -13,6 +13,7 @@ from cognate.domain.auth.challenges import RespondToAuthChallenge
 from cognate.domain.auth.client_tokens import ClientTokens
 from cognate.domain.auth.completion import Completion
 from cognate.domain.auth.flows import InitiateAuth
+from cognate.domain.auth.mfa_challenge import MfaChallenges
 from cognate.domain.auth.password_check import PasswordCheck
 from cognate.domain.auth.refresh import RefreshService
 from cognate.domain.auth.steps import SignInSteps, StepDeps
@@ -24,6 +25,7 @@ from cognate.domain.clock import Clock
 from cognate.domain.domains import DomainService
 from cognate.domain.groups import GroupService
 from cognate.domain.keys import KeyService
+from cognate.domain.mfa_settings import MfaSettings
 from cognate.domain.notifications import Notifier
 from cognate.domain.pagination import PageTokens
 from cognate.domain.pool_mfa import PoolMfaService
@@ -66,6 +68,7 @@ class Services:
     client_tokens: ClientTokens
     notifier: Notifier
     account_codes: AccountCodes
+    mfa_settings: MfaSettings
     self_attributes: SelfAttributes
 
 
@@ -82,13 +85,15 @@ def build_services(
     password_check = PasswordCheck(db, clock, vault)
     access = AccessCheck(db, issuer)
     completion = Completion(db, clock, token_sessions, issuer)
+    challenges = ChallengeSessions(db, box, clock)
     step_deps = StepDeps(
         db=db,
         vault=vault,
         passwords=password_check,
-        challenges=ChallengeSessions(db, box, clock),
+        challenges=challenges,
         completion=completion,
         simulation_key=box.derived_key("srp-simulation"),
+        mfa=MfaChallenges(db, clock, box, notifier, challenges),
     )
     steps = SignInSteps(step_deps)
     refresh = RefreshService(db, clock, box, token_sessions, issuer)
@@ -115,5 +120,6 @@ def build_services(
         client_tokens=ClientTokens(db, box, issuer),
         notifier=notifier,
         account_codes=AccountCodes(db, clock, box, vault, notifier),
+        mfa_settings=MfaSettings(db, clock, box, access, challenges),
         self_attributes=SelfAttributes(db, clock, access, notifier),
     )

@@ -87,7 +87,7 @@ class ChallengeSessions:
         )
         return token
 
-    def take(self, token: str | None, client_pk: int) -> Challenge:
+    def take(self, token: str | None, client_pk: int | None) -> Challenge:
         """Use up a session of this client (in its own transaction: a failed answer must not
         give it back); NotAuthorizedException if it is unknown, used, expired or another
         client's."""

@@ -21,7 +21,7 @@ from cognate.api.exceptions import (
     UserNotFoundException,
 )
 from cognate.domain import attributes as attrs
-from cognate.domain import messages
+from cognate.domain import messages, mfa_preferences
 from cognate.domain.attributes import AttributeSchema
 from cognate.domain.clock import ms_to_seconds
 from cognate.domain.passwords import PasswordRecord
@@ -240,7 +240,8 @@ def user_summary(user: UserRow, values: dict[str, str]) -> dict[str, Any]:
 
 
 def user_details(user: UserRow, values: dict[str, str]) -> dict[str, Any]:
-    """AdminGetUser's response members."""
+    """AdminGetUser's response members (GetUser's are a subset)."""
     summary = user_summary(user, values)
     summary["UserAttributes"] = summary.pop("Attributes")
+    summary.update(mfa_preferences.user_fields(user))
     return summary

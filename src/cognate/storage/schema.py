@@ -175,6 +175,7 @@ users = sa.Table(
     sa.Column("tokens_valid_after", sa.BigInteger, nullable=False),
     sa.Column("failed_sign_ins", sa.Integer, nullable=False, server_default="0"),
     sa.Column("locked_until", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("mfa", sa.Text, nullable=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("pool_pk", "username_key"),
@@ -188,7 +189,9 @@ folded in case-insensitive pools). `password_enc` is the sealed SRP salt and ver
 only password material kept; `tokens_valid_after` moves forward when every token the user
 holds must stop working (AdminDisableUser, global sign-out). `pending` holds changed
 email/phone values that wait for verification before they replace the current ones.
-`failed_sign_ins` and `locked_until` are the brute-force lockout's state."""
+`failed_sign_ins` and `locked_until` are the brute-force lockout's state. `mfa` holds the
+user's MFA preferences (which factors are enabled, which is preferred, legacy MFAOptions)
+as JSON."""
 
 user_attributes = sa.Table(
     "user_attributes",
@@ -440,3 +443,72 @@ resource_servers = sa.Table(
 """OAuth 2.0 resource servers of a pool: an identifier and the custom scopes
 (`<identifier>/<scope name>`) app clients may be granted. `scopes` is the API's list of
 {ScopeName, ScopeDescription} as JSON."""
+
+software_tokens = sa.Table(
+    "software_tokens",
+    metadata,
+    sa.Column(
+        "user_pk",
+        PrimaryKey,
+        sa.ForeignKey("users.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("secret_enc", sa.Text, nullable=True),
+    sa.Column("pending_secret_enc", sa.Text, nullable=True),
+    sa.Column("friendly_name", sa.String(131), nullable=True),
+    sa.Column("last_step", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+"""A user's TOTP authenticator: the verified secret (sealed) that sign-in checks, a newly
+associated one waiting for VerifySoftwareToken, and the last time step accepted (a code is
+accepted once)."""
+
+devices = sa.Table(
+    "devices",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_pk",
+        PrimaryKey,
+        sa.ForeignKey("users.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("device_key", sa.String(55), nullable=False, unique=True),
+    sa.Column("group_key", sa.String(64), nullable=False),
+    sa.Column("verifier_enc", sa.Text, nullable=True),
+    sa.Column("name", sa.String(1024), nullable=True),
+    sa.Column("remembered", sa.String(16), nullable=True),
+    sa.Column("confirmed", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Column("last_authenticated_at", sa.BigInteger, nullable=True),
+    sa.Column("last_ip", sa.String(128), nullable=True),
+    sa.Index("ix_devices_user_pk_pk", "user_pk", "pk"),
+)
+"""Devices a user signed in from (device tracking): the key and group key Cognito hands
+out in NewDeviceMetadata, the device's SRP salt and verifier from ConfirmDevice (sealed),
+its remembered status and last authentication."""
+
+webauthn_credentials = sa.Table(
+    "webauthn_credentials",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "user_pk",
+        PrimaryKey,
+        sa.ForeignKey("users.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("credential_id", sa.String(1024), nullable=False, unique=True),
+    sa.Column("public_key", sa.Text, nullable=False),
+    sa.Column("sign_count", sa.BigInteger, nullable=False),
+    sa.Column("relying_party_id", sa.String(255), nullable=False),
+    sa.Column("friendly_name", sa.String(255), nullable=True),
+    sa.Column("attachment", sa.String(32), nullable=True),
+    sa.Column("transports", sa.Text, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_webauthn_credentials_user_pk_pk", "user_pk", "pk"),
+)
+"""Passkeys: a user's registered WebAuthn credentials (id, public key, signature counter,
+the relying party they belong to)."""

@@ -22,7 +22,7 @@ from cognate.api.exceptions import (
     UnsupportedOperationException,
     UnsupportedTokenTypeException,
 )
-from cognate.domain import passwords
+from cognate.domain import mfa_preferences, passwords
 from cognate.domain.auth import lockout
 from cognate.domain.auth.access import AccessCheck
 from cognate.domain.auth.context import client_of
@@ -40,9 +40,11 @@ from cognate.storage.repos.users import UserRow
 
 
 def auth_factors(user: UserRow) -> dict[str, Any]:
-    """GetUserAuthFactors' answer; MFA factors arrive with their issue."""
+    """GetUserAuthFactors' answer: the user's MFA settings and first factors."""
     factors = ["PASSWORD"] if user.password_enc is not None else []
-    return {"Username": user.username, "ConfiguredUserAuthFactors": factors}
+    fields = mfa_preferences.user_fields(user)
+    fields.pop("MFAOptions", None)
+    return {"Username": user.username, **fields, "ConfiguredUserAuthFactors": factors}
 
 
 class AccountService:
@@ -71,7 +73,8 @@ class AccountService:
         if "sub" in context.attributes:
             visible["sub"] = context.attributes["sub"]
         details = user_details(context.user, visible)
-        return {"Username": context.user.username, "UserAttributes": details["UserAttributes"]}
+        details.pop("Attributes", None)
+        return {"Username": context.user.username, **details}
 
     def change_password(self, access_token: str, previous: str | None, proposed: str) -> None:
         signed_in = self._access.signed_in(access_token)

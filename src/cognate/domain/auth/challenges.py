@@ -38,12 +38,14 @@ from cognate.domain.auth.context import (
     require_parameter,
     user_by_pk,
 )
+from cognate.domain.auth.mfa_challenge import MFA_CHALLENGES, SELECT_MFA_TYPE
 from cognate.domain.auth.password_check import NEW_PASSWORD_REQUIRED
 from cognate.domain.auth.steps import SELECT_CHALLENGE, SignInSteps, StepDeps
 from cognate.domain.auth.token_sessions import Activity
 from cognate.domain.challenge_sessions import INVALID_SESSION, OTHER_USERS_SESSION, Challenge
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.clock import Clock
+from cognate.domain.mfa_settings import MFA_SETUP
 from cognate.domain.secretbox import SecretBox
 from cognate.domain.sign_up import check_writable
 from cognate.domain.user_store import UserStatus, write_attributes
@@ -56,6 +58,9 @@ _ANSWERABLE = frozenset(
         SELECT_CHALLENGE,
         "PASSWORD",
         "PASSWORD_SRP",
+        SELECT_MFA_TYPE,
+        MFA_SETUP,
+        *MFA_CHALLENGES,
     }
 )
 
@@ -86,15 +91,47 @@ class RespondToAuthChallenge:
             return self._password_verifier(scope, responses, activity)
         session = request.get("Session")
         challenge = self._d.challenges.take(session, scope.client.pk)
-        expected = NEW_PASSWORD_REQUIRED if name == NEW_PASSWORD_REQUIRED else SELECT_CHALLENGE
-        if challenge.name != expected:
+        expected = SELECT_CHALLENGE if name in ("PASSWORD", "PASSWORD_SRP") else name
+        if challenge.name != expected:  # not this session's challenge: it stays usable
+            assert session is not None
+            self._d.challenges.release(session)
             raise NotAuthorizedException(INVALID_SESSION)
         self._check_same_user(scope, challenge, username)
+        assert session is not None
         if name == NEW_PASSWORD_REQUIRED:
-            assert session is not None
             return self._new_password(scope, challenge, session, responses, activity)
+        if name in MFA_CHALLENGES or name in (SELECT_MFA_TYPE, MFA_SETUP):
+            return self._mfa(scope, challenge, session, responses, activity)
         answer = responses.get("ANSWER") if name == SELECT_CHALLENGE else name
         return self._selected(scope, challenge, answer, responses, activity)
+
+    # ------------------------------------------------------------------------- MFA
+
+    def _mfa(
+        self,
+        scope: ClientScope,
+        challenge: Challenge,
+        session: str,
+        responses: dict[str, str],
+        activity: Activity,
+    ) -> dict[str, Any]:
+        found = self._user(challenge)
+        if found is None:
+            raise NotAuthorizedException(INVALID_SESSION)
+        mfa = self._d.mfa
+        if challenge.name == SELECT_MFA_TYPE:
+            answer = require_parameter(responses, "ANSWER")
+            if answer not in challenge.state.get("can", []):
+                self._d.challenges.release(session)
+                raise InvalidParameterException(f"Invalid MFA type: {answer}")
+            return mfa.challenge(scope, found, answer)
+        if challenge.name == MFA_SETUP:
+            if not challenge.state.get("totp_verified"):
+                raise NotAuthorizedException(INVALID_SESSION)
+            mfa.set_up_totp(found)
+        elif not mfa.check_code(challenge, found, responses):
+            raise mfa.wrong_code(session)
+        return self._d.completion.sign_in(scope, found, activity=activity)
 
     # ------------------------------------------------------------------------- SRP proof
 
@@ -177,7 +214,7 @@ class RespondToAuthChallenge:
             )
 
         try:
-            return self._d.completion.sign_in(scope, found, activity=activity, before=apply)
+            self._d.db.write("new_password", apply)
         except (
             AliasExistsException,
             InvalidParameterException,
@@ -185,6 +222,10 @@ class RespondToAuthChallenge:
         ):
             self._d.challenges.release(session)
             raise
+        updated = user_by_pk(self._d.db, user.pk)
+        if updated is None:
+            raise NotAuthorizedException(INVALID_SESSION)
+        return self._steps.after_new_password(scope, updated, activity)
 
     def _checked_answer(
         self, scope: ClientScope, found: SignInUser, responses: dict[str, str]

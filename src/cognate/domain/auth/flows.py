@@ -5,7 +5,8 @@ USER_PASSWORD_AUTH on AdminInitiateAuth), ADMIN_USER_PASSWORD_AUTH and the legac
 ADMIN_NO_SRP_AUTH (AdminInitiateAuth only), REFRESH_TOKEN_AUTH / REFRESH_TOKEN, and
 USER_AUTH (choice-based: PREFERRED_CHALLENGE PASSWORD or PASSWORD_SRP goes straight to
 it, otherwise SELECT_CHALLENGE lists the factors). CUSTOM_AUTH needs the Lambda triggers
-of its own issue and is refused with a message saying so.
+of its own issue and is refused with a message saying so. The MFA step that follows a
+password is mfa_challenge.py's.
 
 Order of checks: the operation/flow pairing, the client, the client's ExplicitAuthFlows,
 the required parameters, SECRET_HASH, then the user.
@@ -42,14 +43,6 @@ _REFRESH = frozenset({"REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"})
 _PASSWORD_FLOWS = frozenset({"USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"})
 
 
-def check_mfa_supported(scope: ClientScope) -> None:
-    """Sign-in with MFA comes with its own issue; until then say so instead of skipping it."""
-    if scope.pool.settings.get("MfaConfiguration") == "ON":
-        raise UnsupportedOperationException(
-            "Cognate does not implement sign-in for user pools with MfaConfiguration ON yet."
-        )
-
-
 class InitiateAuth:
     def __init__(
         self, db: Database, box: SecretBox, steps: SignInSteps, refresh: RefreshService
@@ -84,7 +77,6 @@ class InitiateAuth:
             srp_a = require_parameter(params, "SRP_A")
         elif flow in _PASSWORD_FLOWS:
             password = require_parameter(params, "PASSWORD")
-        check_mfa_supported(scope)
 
         check_client_secret_hash(self._db, self._box, scope, username, params.get("SECRET_HASH"))
         found = find_sign_in_user(self._db, scope.pool, username)

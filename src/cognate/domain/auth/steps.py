@@ -19,6 +19,7 @@ from cognate.domain import messages
 from cognate.domain.auth import srp_exchange
 from cognate.domain.auth.completion import Completion
 from cognate.domain.auth.context import SignInUser, prevents_user_existence_errors, unknown_user
+from cognate.domain.auth.mfa_challenge import MfaChallenges
 from cognate.domain.auth.password_check import NEW_PASSWORD_REQUIRED, PasswordCheck
 from cognate.domain.auth.token_sessions import Activity
 from cognate.domain.challenge_sessions import ChallengeSessions
@@ -39,6 +40,7 @@ class StepDeps:
     challenges: ChallengeSessions
     completion: Completion
     simulation_key: bytes
+    mfa: MfaChallenges
 
 
 def session_minutes(scope: ClientScope) -> int:
@@ -110,6 +112,15 @@ class SignInSteps:
         """The password is proven: a challenge the user still owes, or tokens."""
         if self._d.passwords.after_password(found.row) == NEW_PASSWORD_REQUIRED:
             return self.new_password_challenge(scope, found)
+        return self.after_new_password(scope, found, activity)
+
+    def after_new_password(
+        self, scope: ClientScope, found: SignInUser, activity: Activity
+    ) -> dict[str, Any]:
+        """The password step is done: the MFA challenge the user owes, or tokens."""
+        challenge = self._d.mfa.required(scope, found)
+        if challenge is not None:
+            return challenge
         return self._d.completion.sign_in(scope, found, activity=activity)
 
     def new_password_challenge(self, scope: ClientScope, found: SignInUser) -> dict[str, Any]:

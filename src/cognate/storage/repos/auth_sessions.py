@@ -38,6 +38,22 @@ _TAKE = (
         auth_sessions.c.expires_at,
     )
 )
+_TAKE_ANY_CLIENT = (
+    sa.update(auth_sessions)
+    .where(
+        auth_sessions.c.token_hash == sa.bindparam("b_hash"),
+        auth_sessions.c.used_at.is_(None),
+    )
+    .values(used_at=sa.bindparam("b_now"))
+    .returning(
+        auth_sessions.c.pool_pk,
+        auth_sessions.c.client_pk,
+        auth_sessions.c.user_pk,
+        auth_sessions.c.challenge,
+        auth_sessions.c.state_enc,
+        auth_sessions.c.expires_at,
+    )
+)
 _EXISTS = sa.select(auth_sessions.c.used_at).where(
     auth_sessions.c.token_hash == sa.bindparam("token_hash"),
     auth_sessions.c.client_pk == sa.bindparam("client_pk"),
@@ -56,17 +72,28 @@ def insert(conn: Connection, **values: Any) -> None:
     conn.execute(_INSERT, values)
 
 
-def take(conn: Connection, token_hash: str, client_pk: int, now: int) -> AuthSessionRow | None:
-    """Mark the client's session with this token hash used and return it; None when the
-    client has no unused one (see `used_by`)."""
-    r = conn.execute(_TAKE, {"b_hash": token_hash, "b_client_pk": client_pk, "b_now": now}).first()
+def take(
+    conn: Connection, token_hash: str, client_pk: int | None, now: int
+) -> AuthSessionRow | None:
+    """Mark the session with this token hash used (only the client's, unless `client_pk`
+    is None: operations that name no client) and return it; None when there is no unused
+    one (see `known`)."""
+    if client_pk is None:
+        r = conn.execute(_TAKE_ANY_CLIENT, {"b_hash": token_hash, "b_now": now}).first()
+    else:
+        params = {"b_hash": token_hash, "b_client_pk": client_pk, "b_now": now}
+        r = conn.execute(_TAKE, params).first()
     if r is None:
         return None
     return AuthSessionRow(r.pool_pk, r.client_pk, r.user_pk, r.challenge, r.state_enc, r.expires_at)
 
 
-def known(conn: Connection, token_hash: str, client_pk: int) -> bool:
-    """Whether the client has a session with this token hash (used or not)."""
+def known(conn: Connection, token_hash: str, client_pk: int | None) -> bool:
+    """Whether there is a session with this token hash (the client's, unless None), used
+    or not."""
+    if client_pk is None:
+        query = sa.select(auth_sessions.c.pk).where(auth_sessions.c.token_hash == token_hash)
+        return conn.execute(query).first() is not None
     params = {"token_hash": token_hash, "client_pk": client_pk}
     return conn.execute(_EXISTS, params).first() is not None
 

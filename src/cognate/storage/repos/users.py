@@ -35,6 +35,7 @@ class UserRow:
     updated_at: int
     failed_sign_ins: int = 0
     locked_until: int = 0
+    mfa: str | None = None  # MFA preferences, JSON
 
 
 _COLUMNS = (
@@ -52,6 +53,7 @@ _COLUMNS = (
     users.c.updated_at,
     users.c.failed_sign_ins,
     users.c.locked_until,
+    users.c.mfa,
 )
 _BY_KEY = sa.select(*_COLUMNS).where(
     users.c.pool_pk == sa.bindparam("pool_pk"), users.c.username_key == sa.bindparam("key")
@@ -102,6 +104,7 @@ def row_of(r: Any) -> UserRow:
         r.updated_at,
         r.failed_sign_ins,
         r.locked_until,
+        r.mfa,
     )
 
 
@@ -285,6 +288,7 @@ def pool_and_users(
                 r.u_updated_at,
                 r.u_failed_sign_ins,
                 r.u_locked_until,
+                r.u_mfa,
             )
             entry = found[r.u_pk] = Found(r.u_username_key, user, {})
         if r.a_name is not None:

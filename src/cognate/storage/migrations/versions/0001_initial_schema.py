@@ -247,6 +247,7 @@ def upgrade() -> None:
         sa.Column("tokens_valid_after", sa.BigInteger(), nullable=False),
         sa.Column("failed_sign_ins", sa.Integer(), server_default="0", nullable=False),
         sa.Column("locked_until", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("mfa", sa.Text(), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -354,6 +355,34 @@ def upgrade() -> None:
         sa.UniqueConstraint("user_pk", "purpose", name=op.f("uq_codes_user_pk_purpose")),
     )
     op.create_table(
+        "devices",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("device_key", sa.String(length=55), nullable=False),
+        sa.Column("group_key", sa.String(length=64), nullable=False),
+        sa.Column("verifier_enc", sa.Text(), nullable=True),
+        sa.Column("name", sa.String(length=1024), nullable=True),
+        sa.Column("remembered", sa.String(length=16), nullable=True),
+        sa.Column("confirmed", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.Column("last_authenticated_at", sa.BigInteger(), nullable=True),
+        sa.Column("last_ip", sa.String(length=128), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_pk"], ["users.pk"], name=op.f("fk_devices_user_pk_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_devices")),
+        sa.UniqueConstraint("device_key", name=op.f("uq_devices_device_key")),
+    )
+    with op.batch_alter_table("devices", schema=None) as batch_op:
+        batch_op.create_index("ix_devices_user_pk_pk", ["user_pk", "pk"], unique=False)
+
+    op.create_table(
         "group_members",
         sa.Column("group_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -376,6 +405,23 @@ def upgrade() -> None:
             "ix_group_members_user_pk_group_pk", ["user_pk", "group_pk"], unique=False
         )
 
+    op.create_table(
+        "software_tokens",
+        sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("secret_enc", sa.Text(), nullable=True),
+        sa.Column("pending_secret_enc", sa.Text(), nullable=True),
+        sa.Column("friendly_name", sa.String(length=131), nullable=True),
+        sa.Column("last_step", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_pk"],
+            ["users.pk"],
+            name=op.f("fk_software_tokens_user_pk_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_pk", name=op.f("pk_software_tokens")),
+    )
     op.create_table(
         "token_sessions",
         sa.Column(
@@ -467,6 +513,35 @@ def upgrade() -> None:
         batch_op.create_index("ix_user_identifiers_user_pk", ["user_pk"], unique=False)
 
     op.create_table(
+        "webauthn_credentials",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("credential_id", sa.String(length=1024), nullable=False),
+        sa.Column("public_key", sa.Text(), nullable=False),
+        sa.Column("sign_count", sa.BigInteger(), nullable=False),
+        sa.Column("relying_party_id", sa.String(length=255), nullable=False),
+        sa.Column("friendly_name", sa.String(length=255), nullable=True),
+        sa.Column("attachment", sa.String(length=32), nullable=True),
+        sa.Column("transports", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_pk"],
+            ["users.pk"],
+            name=op.f("fk_webauthn_credentials_user_pk_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_webauthn_credentials")),
+        sa.UniqueConstraint("credential_id", name=op.f("uq_webauthn_credentials_credential_id")),
+    )
+    with op.batch_alter_table("webauthn_credentials", schema=None) as batch_op:
+        batch_op.create_index("ix_webauthn_credentials_user_pk_pk", ["user_pk", "pk"], unique=False)
+
+    op.create_table(
         "refresh_tokens",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column(
@@ -494,6 +569,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_refresh_tokens_session_pk")
 
     op.drop_table("refresh_tokens")
+    with op.batch_alter_table("webauthn_credentials", schema=None) as batch_op:
+        batch_op.drop_index("ix_webauthn_credentials_user_pk_pk")
+
+    op.drop_table("webauthn_credentials")
     with op.batch_alter_table("user_identifiers", schema=None) as batch_op:
         batch_op.drop_index("ix_user_identifiers_user_pk")
 
@@ -507,10 +586,15 @@ def downgrade() -> None:
         batch_op.drop_index("ix_token_sessions_expires_at")
 
     op.drop_table("token_sessions")
+    op.drop_table("software_tokens")
     with op.batch_alter_table("group_members", schema=None) as batch_op:
         batch_op.drop_index("ix_group_members_user_pk_group_pk")
 
     op.drop_table("group_members")
+    with op.batch_alter_table("devices", schema=None) as batch_op:
+        batch_op.drop_index("ix_devices_user_pk_pk")
+
+    op.drop_table("devices")
     op.drop_table("codes")
     with op.batch_alter_table("client_secrets", schema=None) as batch_op:
         batch_op.drop_index("ix_client_secrets_client_pk_pk")

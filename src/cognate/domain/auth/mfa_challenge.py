@@ -1,0 +1,210 @@
+"""The MFA step of sign-in: which challenge follows a proven password, and its answer.
+
+With the pool's MfaConfiguration OFF there is none. Otherwise the user's enabled factors
+that the pool offers decide: the preferred one, the only one, or SELECT_MFA_TYPE to choose
+(MFAS_CAN_CHOOSE). A pool with MFA ON treats a user with a phone number and no
+preferences as having SMS MFA (Cognito's default); a user with no factor at all gets
+MFA_SETUP (MFAS_CAN_SETUP: the factors the pool offers that need no prior set-up), answered
+after AssociateSoftwareToken / VerifySoftwareToken on the challenge's session. In an
+OPTIONAL pool, users without a factor sign in without MFA.
+
+SMS_MFA and EMAIL_OTP send a six-digit code through the outbox (the pool's
+SmsAuthenticationMessage / EmailMfaConfiguration, or Cognito's defaults); only its hash is
+kept, in the challenge session. SOFTWARE_TOKEN_MFA checks the user's authenticator, each
+time step once. A wrong code is CodeMismatchException "Invalid code or auth state for the
+user." and the same session can be answered again (as Cognito allows).
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from cognate.api.exceptions import CodeMismatchException, InvalidParameterException
+from cognate.domain import mfa_preferences as prefs
+from cognate.domain.auth.context import SignInUser
+from cognate.domain.challenge_sessions import Challenge, ChallengeSessions
+from cognate.domain.client_auth import ClientScope
+from cognate.domain.clock import Clock
+from cognate.domain.mfa_settings import MFA_SETUP, matching_step
+from cognate.domain.notifications import EMAIL, SMS, Notifier, Recipient, mask_sign_in_destination
+from cognate.domain.secretbox import SecretBox
+from cognate.storage.db import Database
+from cognate.storage.repos import software_tokens as tokens_repo
+from cognate.storage.repos import users as users_repo
+
+SELECT_MFA_TYPE = "SELECT_MFA_TYPE"
+MFA_CHALLENGES = (prefs.SMS_MFA, prefs.SOFTWARE_TOKEN_MFA, prefs.EMAIL_OTP)
+CODE_MISMATCH = "Invalid code or auth state for the user."  # observed
+_RESPONSE_KEY = {
+    prefs.SMS_MFA: "SMS_MFA_CODE",
+    prefs.SOFTWARE_TOKEN_MFA: "SOFTWARE_TOKEN_MFA_CODE",
+    prefs.EMAIL_OTP: "EMAIL_OTP_CODE",
+}
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class MfaChallenges:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        box: SecretBox,
+        notifier: Notifier,
+        challenges: ChallengeSessions,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._box = box
+        self._notifier = notifier
+        self._challenges = challenges
+
+    # ------------------------------------------------------------------ deciding
+
+    def required(self, scope: ClientScope, found: SignInUser) -> dict[str, Any] | None:
+        """The MFA challenge this sign-in owes, or None when it needs none."""
+        settings = scope.pool.settings
+        mode = settings.get("MfaConfiguration", "OFF")
+        if mode == "OFF":
+            return None
+        offered = prefs.pool_factors(settings)
+        record = prefs.preferences(found.row)
+        enabled = [f for f in prefs.enabled_factors(record) if f in offered]
+        has_phone = bool(found.attributes.get("phone_number"))
+        if not enabled and mode == "ON" and prefs.SMS_MFA in offered and has_phone:
+            enabled = [prefs.SMS_MFA]
+        if not enabled:
+            if mode != "ON":
+                return None
+            can_setup = [f for f in offered if f != prefs.SMS_MFA] or offered
+            return self._open(scope, found, MFA_SETUP, {"MFAS_CAN_SETUP": _json(can_setup)}, {})
+        preferred = prefs.preferred_factor(record)
+        if preferred in enabled:
+            return self.challenge(scope, found, preferred)
+        if len(enabled) == 1:
+            return self.challenge(scope, found, enabled[0])
+        return self._open(
+            scope, found, SELECT_MFA_TYPE, {"MFAS_CAN_CHOOSE": _json(enabled)}, {"can": enabled}
+        )
+
+    def challenge(self, scope: ClientScope, found: SignInUser, factor: str) -> dict[str, Any]:
+        """Issue the challenge of one factor (sending its code where it has one)."""
+        if factor == prefs.SOFTWARE_TOKEN_MFA:
+            return self._open(scope, found, factor, {}, {})
+        channel, attribute = (SMS, "phone_number") if factor == prefs.SMS_MFA else (EMAIL, "email")
+        destination = found.attributes.get(attribute)
+        if not destination:
+            raise InvalidParameterException(
+                f"The user has no {attribute} to send the {factor} code to."
+            )
+        now = self._clock.now_ms()
+        user = found.row
+        holder: dict[str, str] = {}
+
+        def send_and_open(conn: Connection) -> str:
+            holder["hash"] = self._notifier.send_sign_in_code(
+                conn,
+                Recipient(scope.pool.pool.pk, user.pk, user.username),
+                scope.pool.settings,
+                channel=channel,
+                destination=destination,
+                now=now,
+            )
+            return self._session(conn, scope, found, factor, {"code_hash": holder["hash"]})
+
+        session = self._db.write("mfa_code", send_and_open)
+        return {
+            "ChallengeName": factor,
+            "Session": session,
+            "ChallengeParameters": {
+                "CODE_DELIVERY_DELIVERY_MEDIUM": channel,
+                "CODE_DELIVERY_DESTINATION": mask_sign_in_destination(channel, destination),
+                "USER_ID_FOR_SRP": user.username,
+            },
+        }
+
+    # ------------------------------------------------------------------ answering
+
+    def check_code(
+        self, challenge: Challenge, found: SignInUser, responses: dict[str, str]
+    ) -> bool:
+        """Whether the answer to an SMS_MFA, EMAIL_OTP or SOFTWARE_TOKEN_MFA challenge is right."""
+        key = _RESPONSE_KEY[challenge.name]
+        code = responses.get(key)
+        if not code:
+            raise InvalidParameterException(f"Missing required parameter {key}")
+        user = found.row
+        if challenge.name == prefs.SOFTWARE_TOKEN_MFA:
+            now = self._clock.now_ms()
+
+            def check_totp(conn: Connection) -> bool:
+                token = tokens_repo.get(conn, user.pk, for_update=True)
+                if token is None or token.secret_enc is None:
+                    return False
+                secret = self._box.open(token.secret_enc, f"totp/{user.sub}")
+                step = matching_step(secret, code, now)
+                return step is not None and tokens_repo.use_step(conn, user.pk, step)
+
+            return bool(self._db.write("totp_check", check_totp))
+        expected = str(challenge.state.get("code_hash", ""))
+        presented = self._notifier.code_hash(user.pk, "sign_in", code)
+        return hmac.compare_digest(expected, presented)
+
+    def wrong_code(self, session: str) -> CodeMismatchException:
+        """A wrong code: the session stays usable for another try."""
+        self._challenges.release(session)
+        return CodeMismatchException(CODE_MISMATCH)
+
+    def set_up_totp(self, found: SignInUser) -> None:
+        """MFA_SETUP completed with a verified authenticator: TOTP becomes the user's MFA."""
+        record = prefs.preferences(found.row)
+        prefs.apply(record, prefs.SOFTWARE_TOKEN_MFA, True, True)
+        now = self._clock.now_ms()
+        self._db.write(
+            "mfa_setup_done",
+            lambda c: users_repo.update(c, found.row.pk, mfa=prefs.encode(record), updated_at=now),
+        )
+
+    # ------------------------------------------------------------------ sessions
+
+    def _open(
+        self,
+        scope: ClientScope,
+        found: SignInUser,
+        name: str,
+        parameters: dict[str, str],
+        state: dict[str, Any],
+    ) -> dict[str, Any]:
+        session = self._db.write(
+            "mfa_challenge", lambda c: self._session(c, scope, found, name, state)
+        )
+        return {
+            "ChallengeName": name,
+            "Session": session,
+            "ChallengeParameters": {**parameters, "USER_ID_FOR_SRP": found.row.username},
+        }
+
+    def _session(
+        self,
+        conn: Connection,
+        scope: ClientScope,
+        found: SignInUser,
+        name: str,
+        state: dict[str, Any],
+    ) -> str:
+        minutes = int(scope.client.settings.get("AuthSessionValidity") or 3)
+        return self._challenges.open(
+            conn,
+            pool_pk=scope.pool.pool.pk,
+            client_pk=scope.client.pk,
+            user_pk=found.row.pk,
+            challenge=name,
+            state={"username": found.row.username, "minutes": minutes, **state},
+            minutes=minutes,
+        )
