@@ -12,6 +12,7 @@ from cognate.domain.auth.account import AccountService
 from cognate.domain.auth.challenges import RespondToAuthChallenge
 from cognate.domain.auth.client_tokens import ClientTokens
 from cognate.domain.auth.completion import Completion
+from cognate.domain.auth.device_auth import DeviceAuth
 from cognate.domain.auth.flows import InitiateAuth
 from cognate.domain.auth.mfa_challenge import MfaChallenges
 from cognate.domain.auth.password_check import PasswordCheck
@@ -22,6 +23,7 @@ from cognate.domain.auth.user_sessions import UserSessionsService
 from cognate.domain.challenge_sessions import ChallengeSessions
 from cognate.domain.clients import ClientService
 from cognate.domain.clock import Clock
+from cognate.domain.devices import DeviceService
 from cognate.domain.domains import DomainService
 from cognate.domain.groups import GroupService
 from cognate.domain.keys import KeyService
@@ -69,6 +71,7 @@ class Services:
     notifier: Notifier
     account_codes: AccountCodes
     mfa_settings: MfaSettings
+    devices: DeviceService
     self_attributes: SelfAttributes
 
 
@@ -84,7 +87,8 @@ def build_services(
     token_sessions = TokenSessions(db, clock)
     password_check = PasswordCheck(db, clock, vault)
     access = AccessCheck(db, issuer)
-    completion = Completion(db, clock, token_sessions, issuer)
+    devices = DeviceService(db, clock, box, access, tokens, settings.account_id)
+    completion = Completion(db, clock, token_sessions, issuer, devices)
     challenges = ChallengeSessions(db, box, clock)
     step_deps = StepDeps(
         db=db,
@@ -94,6 +98,7 @@ def build_services(
         completion=completion,
         simulation_key=box.derived_key("srp-simulation"),
         mfa=MfaChallenges(db, clock, box, notifier, challenges),
+        device_auth=DeviceAuth(db, clock, box, devices, challenges),
     )
     steps = SignInSteps(step_deps)
     refresh = RefreshService(db, clock, box, token_sessions, issuer)
@@ -121,5 +126,6 @@ def build_services(
         notifier=notifier,
         account_codes=AccountCodes(db, clock, box, vault, notifier),
         mfa_settings=MfaSettings(db, clock, box, access, challenges),
+        devices=devices,
         self_attributes=SelfAttributes(db, clock, access, notifier),
     )

@@ -197,12 +197,12 @@ def test_claim_signature_matches_pycognito(
     # the server-side check accepts it, and nothing else
     exchange = srp_exchange.Ephemeral(user_id, salt, client.large_a_value, big_b, small_b)
     check = srp_exchange.signature_matches
-    assert check(exchange, POOL_ID, verifier, secret_block, answer["TIMESTAMP"], expected)
+    assert check(exchange, pool, verifier, secret_block, answer["TIMESTAMP"], expected)
     other_stamp = "Tue Sep 3 08:05:10 UTC 2019"
-    assert not check(exchange, POOL_ID, verifier, secret_block, other_stamp, expected)
+    assert not check(exchange, pool, verifier, secret_block, other_stamp, expected)
     other_block = base64.b64encode(b"another block").decode()
-    assert not check(exchange, POOL_ID, verifier, other_block, answer["TIMESTAMP"], expected)
-    other_pool = "us-east-1_ZzZzZzZzZ"
+    assert not check(exchange, pool, verifier, other_block, answer["TIMESTAMP"], expected)
+    other_pool = srp.pool_name("us-east-1_ZzZzZzZzZ")
     assert not check(exchange, other_pool, verifier, secret_block, answer["TIMESTAMP"], expected)
 
 

@@ -5,7 +5,7 @@ AdminSetUserMFAPreference, and the legacy SetUserSettings / AdminSetUserSettings
 TOTP is RFC 6238 (SHA-1, 6 digits, 30-second steps) with pyotp; a code is accepted for
 the current step or the one before or after it, and each step once (a code is not
 accepted twice). A secret is 32 base32 characters, sealed in the database; associating
-a new one leaves the verified one in force until the new one is verified. Association
+a new one un-verifies the old one (as Cognito does) until the new one is verified. Association
 can be authorized by an access token, or, during sign-in, by the session of an MFA_SETUP
 challenge (then each call answers a new session for the next step).
 """
@@ -205,12 +205,14 @@ class MfaSettings:
     ) -> None:
         if factor == prefs.SOFTWARE_TOKEN_MFA:
             token = tokens_repo.get(conn, user.pk)
-            if token is None or token.secret_enc is None:
+            if token is None:
+                raise InvalidParameterException("User has not set up software token mfa")
+            if token.secret_enc is None:
                 raise InvalidParameterException("User has not verified software token mfa")
         elif factor == prefs.SMS_MFA:
             if not attributes.get("phone_number"):
                 raise InvalidParameterException(
-                    "User does not have delivery config set to turn on SMS_MFA"
+                    "User does not have a phone_number set to turn on SMS MFA"
                 )
         elif factor == prefs.EMAIL_OTP:
             if prefs.EMAIL_OTP not in prefs.pool_factors(settings):

@@ -7,6 +7,7 @@ result onto the response members. Cognito's rules live in `cognate.domain`.
 from cognate.operations import (
     auth,
     clients,
+    devices,
     domains,
     groups,
     mfa,
@@ -20,6 +21,7 @@ from cognate.operations import (
 __all__ = [
     "auth",
     "clients",
+    "devices",
     "domains",
     "groups",
     "mfa",

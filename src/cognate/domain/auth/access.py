@@ -42,7 +42,9 @@ class AccessCheck:
         self._db = db
         self._issuer = issuer
 
-    def signed_in(self, access_token: str) -> SignedIn:
+    def signed_in(self, access_token: str | None) -> SignedIn:
+        if not access_token:  # GetDevice and ForgetDevice leave AccessToken optional
+            raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
         claims = self._issuer.read_access_token(access_token)
         if claims.origin_jti is None:
             context = self._without_session(claims)

@@ -27,7 +27,7 @@ from cognate.api.exceptions import (
     NotAuthorizedException,
     PasswordHistoryPolicyViolationException,
 )
-from cognate.domain import messages, passwords
+from cognate.domain import messages, passwords, srp
 from cognate.domain.auth import srp_exchange
 from cognate.domain.auth.context import (
     SignInUser,
@@ -38,6 +38,7 @@ from cognate.domain.auth.context import (
     require_parameter,
     user_by_pk,
 )
+from cognate.domain.auth.device_auth import DEVICE_PASSWORD_VERIFIER, DEVICE_SRP_AUTH
 from cognate.domain.auth.mfa_challenge import MFA_CHALLENGES, SELECT_MFA_TYPE
 from cognate.domain.auth.password_check import NEW_PASSWORD_REQUIRED
 from cognate.domain.auth.steps import SELECT_CHALLENGE, SignInSteps, StepDeps
@@ -61,6 +62,8 @@ _ANSWERABLE = frozenset(
         SELECT_MFA_TYPE,
         MFA_SETUP,
         *MFA_CHALLENGES,
+        DEVICE_SRP_AUTH,
+        DEVICE_PASSWORD_VERIFIER,
     }
 )
 
@@ -90,6 +93,8 @@ class RespondToAuthChallenge:
         if name == srp_exchange.PASSWORD_VERIFIER:
             return self._password_verifier(scope, responses, activity)
         session = request.get("Session")
+        if name == DEVICE_PASSWORD_VERIFIER and not session:
+            session = responses.get("PASSWORD_CLAIM_SECRET_BLOCK")  # the same token
         challenge = self._d.challenges.take(session, scope.client.pk)
         expected = SELECT_CHALLENGE if name in ("PASSWORD", "PASSWORD_SRP") else name
         if challenge.name != expected:  # not this session's challenge: it stays usable
@@ -102,6 +107,8 @@ class RespondToAuthChallenge:
             return self._new_password(scope, challenge, session, responses, activity)
         if name in MFA_CHALLENGES or name in (SELECT_MFA_TYPE, MFA_SETUP):
             return self._mfa(scope, challenge, session, responses, activity)
+        if name in (DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER):
+            return self._device(scope, challenge, responses, activity)
         answer = responses.get("ANSWER") if name == SELECT_CHALLENGE else name
         return self._selected(scope, challenge, answer, responses, activity)
 
@@ -124,14 +131,34 @@ class RespondToAuthChallenge:
             if answer not in challenge.state.get("can", []):
                 self._d.challenges.release(session)
                 raise InvalidParameterException(f"Invalid MFA type: {answer}")
-            return mfa.challenge(scope, found, answer)
+            carry = {k: v for k, v in challenge.state.items() if k == "device_key"}
+            return mfa.challenge(scope, found, answer, carry)
         if challenge.name == MFA_SETUP:
             if not challenge.state.get("totp_verified"):
                 raise NotAuthorizedException(INVALID_SESSION)
             mfa.set_up_totp(found)
         elif not mfa.check_code(challenge, found, responses):
             raise mfa.wrong_code(session)
-        return self._d.completion.sign_in(scope, found, activity=activity)
+        device_key = responses.get("DEVICE_KEY") or challenge.state.get("device_key")
+        return self._steps.after_mfa(scope, found, activity, device_key)
+
+    # ------------------------------------------------------------------------- devices
+
+    def _device(
+        self,
+        scope: ClientScope,
+        challenge: Challenge,
+        responses: dict[str, str],
+        activity: Activity,
+    ) -> dict[str, Any]:
+        found = self._user(challenge)
+        if found is None:
+            raise NotAuthorizedException(INVALID_SESSION)
+        device_auth = self._d.device_auth
+        if challenge.name == DEVICE_SRP_AUTH:
+            return device_auth.start(scope, found, challenge, responses)
+        device_key = device_auth.verify(challenge, found, responses)
+        return self._d.completion.sign_in(scope, found, activity=activity, device_key=device_key)
 
     # ------------------------------------------------------------------------- SRP proof
 
@@ -160,10 +187,11 @@ class RespondToAuthChallenge:
         record = self._d.vault.open(user)
         pool_id = scope.pool.pool.id
         if record is None or not srp_exchange.signature_matches(
-            exchange, pool_id, int(record.verifier, 16), block, signed, signature
+            exchange, srp.pool_name(pool_id), int(record.verifier, 16), block, signed, signature
         ):
             self._d.passwords.failed(user)
-        return self._steps.after_password(scope, found, activity)
+        device_key = responses.get("DEVICE_KEY") or challenge.state.get("device_key")
+        return self._steps.after_password(scope, found, activity, device_key or None)
 
     # ------------------------------------------------------------------------- new password
 

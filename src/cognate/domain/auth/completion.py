@@ -20,9 +20,11 @@ from cognate.domain.auth.context import SignInUser, groups_of, user_by_pk
 from cognate.domain.auth.token_sessions import Activity, Started, TokenSessions
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.clock import Clock
+from cognate.domain.devices import DeviceService, tracking
 from cognate.domain.tokens import GroupClaim, IssuedTokens, Subject, TokenIssuer, validity_seconds
 from cognate.domain.user_store import USER_NOT_FOUND
 from cognate.storage.db import Database
+from cognate.storage.repos.devices import DeviceRow
 
 
 def authentication_result(tokens: IssuedTokens, refresh_token: str | None) -> dict[str, Any]:
@@ -45,12 +47,18 @@ def subject_of(db: Database, found: SignInUser) -> Subject:
 
 class Completion:
     def __init__(
-        self, db: Database, clock: Clock, sessions: TokenSessions, issuer: TokenIssuer
+        self,
+        db: Database,
+        clock: Clock,
+        sessions: TokenSessions,
+        issuer: TokenIssuer,
+        devices: DeviceService,
     ) -> None:
         self._db = db
         self._clock = clock
         self._sessions = sessions
         self._issuer = issuer
+        self._devices = devices
 
     def sign_in(
         self,
@@ -67,19 +75,27 @@ class Completion:
         pool = scope.pool.pool
         refresh_ms = validity_seconds(client, "RefreshTokenValidity") * 1000
         user = found.row
+        new_device: list[DeviceRow] = []
 
         def record(conn: Connection) -> Started:
             if before is not None:
                 before(conn)
             lockout.reset(conn, user)
+            now = self._clock.now_ms()
+            key = device_key
+            if key is not None:
+                self._devices.authenticated(conn, key, now, activity.ip)
+            elif tracking(pool.settings):
+                new_device[:] = [self._devices.new_device(conn, pool, user.pk, activity.ip)]
+                key = new_device[0].device_key
             return self._sessions.start(
                 conn,
                 pool=pool,
                 client=client,
                 user_pk=user.pk,
                 refresh_ms=refresh_ms,
-                auth_time=self._clock.now_ms(),
-                device_key=device_key,
+                auth_time=now,
+                device_key=key,
                 activity=activity,
             )
 
@@ -90,10 +106,12 @@ class Completion:
         current = found if before is None else user_by_pk(self._db, user.pk)
         if current is None:
             raise UserNotFoundException(USER_NOT_FOUND)
-        tokens = self._issuer.user_tokens(
-            pool, client, subject_of(self._db, current), started.facts
-        )
-        return {
-            "ChallengeParameters": {},
-            "AuthenticationResult": authentication_result(tokens, started.refresh_token),
-        }
+        subject = subject_of(self._db, current)
+        tokens = self._issuer.user_tokens(pool, client, subject, started.facts)
+        result = authentication_result(tokens, started.refresh_token)
+        if new_device:
+            result["NewDeviceMetadata"] = {
+                "DeviceKey": new_device[0].device_key,
+                "DeviceGroupKey": new_device[0].group_key,
+            }
+        return {"ChallengeParameters": {}, "AuthenticationResult": result}

@@ -80,10 +80,11 @@ class InitiateAuth:
 
         check_client_secret_hash(self._db, self._box, scope, username, params.get("SECRET_HASH"))
         found = find_sign_in_user(self._db, scope.pool, username)
+        device_key = params.get("DEVICE_KEY") or None
         if flow == "USER_SRP_AUTH":
-            return self._steps.start_srp(scope, found, username, srp_a)
+            return self._steps.start_srp(scope, found, username, srp_a, device_key)
         if flow in _PASSWORD_FLOWS:
-            return self._steps.password(scope, found, password, activity)
+            return self._steps.password(scope, found, password, activity, device_key)
         return self._user_auth(scope, found, username, params, activity)
 
     def _user_auth(

@@ -23,7 +23,11 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Connection
 
-from cognate.api.exceptions import CodeMismatchException, InvalidParameterException
+from cognate.api.exceptions import (
+    CodeMismatchException,
+    InvalidParameterException,
+    SoftwareTokenMFANotFoundException,
+)
 from cognate.domain import mfa_preferences as prefs
 from cognate.domain.auth.context import SignInUser
 from cognate.domain.challenge_sessions import Challenge, ChallengeSessions
@@ -67,8 +71,12 @@ class MfaChallenges:
 
     # ------------------------------------------------------------------ deciding
 
-    def required(self, scope: ClientScope, found: SignInUser) -> dict[str, Any] | None:
-        """The MFA challenge this sign-in owes, or None when it needs none."""
+    def required(
+        self, scope: ClientScope, found: SignInUser, carry: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """The MFA challenge this sign-in owes, or None when it needs none. `carry` goes into
+        the challenge's session (e.g. the device the sign-in named)."""
+        carry = carry or {}
         settings = scope.pool.settings
         mode = settings.get("MfaConfiguration", "OFF")
         if mode == "OFF":
@@ -83,20 +91,33 @@ class MfaChallenges:
             if mode != "ON":
                 return None
             can_setup = [f for f in offered if f != prefs.SMS_MFA] or offered
-            return self._open(scope, found, MFA_SETUP, {"MFAS_CAN_SETUP": _json(can_setup)}, {})
+            parameters = {"MFAS_CAN_SETUP": _json(can_setup)}
+            return self._open(scope, found, MFA_SETUP, parameters, carry)
         preferred = prefs.preferred_factor(record)
-        if preferred in enabled:
-            return self.challenge(scope, found, preferred)
+        if preferred is not None and preferred in enabled:
+            return self.challenge(scope, found, preferred, carry)
         if len(enabled) == 1:
-            return self.challenge(scope, found, enabled[0])
-        return self._open(
-            scope, found, SELECT_MFA_TYPE, {"MFAS_CAN_CHOOSE": _json(enabled)}, {"can": enabled}
-        )
+            return self.challenge(scope, found, enabled[0], carry)
+        parameters = {"MFAS_CAN_CHOOSE": _json(enabled)}
+        return self._open(scope, found, SELECT_MFA_TYPE, parameters, {"can": enabled, **carry})
 
-    def challenge(self, scope: ClientScope, found: SignInUser, factor: str) -> dict[str, Any]:
+    def challenge(
+        self,
+        scope: ClientScope,
+        found: SignInUser,
+        factor: str,
+        carry: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Issue the challenge of one factor (sending its code where it has one)."""
+        carry = carry or {}
         if factor == prefs.SOFTWARE_TOKEN_MFA:
-            return self._open(scope, found, factor, {}, {})
+            name = self._db.read("totp_name", lambda c: tokens_repo.get(c, found.row.pk))
+            if name is None or name.secret_enc is None:
+                raise SoftwareTokenMFANotFoundException(
+                    "Software Token MFA does not exist for the user."
+                )
+            parameters = {"FRIENDLY_DEVICE_NAME": name.friendly_name or ""}
+            return self._open(scope, found, factor, parameters, {})
         channel, attribute = (SMS, "phone_number") if factor == prefs.SMS_MFA else (EMAIL, "email")
         destination = found.attributes.get(attribute)
         if not destination:
@@ -116,7 +137,8 @@ class MfaChallenges:
                 destination=destination,
                 now=now,
             )
-            return self._session(conn, scope, found, factor, {"code_hash": holder["hash"]})
+            state = {"code_hash": holder["hash"], **carry}
+            return self._session(conn, scope, found, factor, state)
 
         session = self._db.write("mfa_code", send_and_open)
         return {

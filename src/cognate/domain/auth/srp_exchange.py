@@ -122,17 +122,18 @@ def canonical_timestamp(text: str, now_ms: int) -> str:
 
 def signature_matches(
     exchange: Ephemeral,
-    pool_id: str,
+    group: str,
     verifier: int,
     secret_block: str,
     timestamp: str,
     signature: str,
 ) -> bool:
-    """Whether PASSWORD_CLAIM_SIGNATURE proves knowledge of the password."""
+    """Whether PASSWORD_CLAIM_SIGNATURE proves knowledge of the password. `group` is the
+    pool name (the part of the pool id after "_"), or a device's DeviceGroupKey."""
     try:
         key = srp.server_key(exchange.big_a, exchange.big_b, exchange.b, verifier)
         block = base64.b64decode(secret_block, validate=True)
     except (ValueError, binascii.Error):
         return False
-    expected = srp.claim_signature(key, srp.pool_name(pool_id), exchange.user_id, block, timestamp)
+    expected = srp.claim_signature(key, group, exchange.user_id, block, timestamp)
     return hmac.compare_digest(expected.encode(), signature.encode())

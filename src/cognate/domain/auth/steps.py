@@ -19,6 +19,7 @@ from cognate.domain import messages
 from cognate.domain.auth import srp_exchange
 from cognate.domain.auth.completion import Completion
 from cognate.domain.auth.context import SignInUser, prevents_user_existence_errors, unknown_user
+from cognate.domain.auth.device_auth import DeviceAuth, replaces_mfa
 from cognate.domain.auth.mfa_challenge import MfaChallenges
 from cognate.domain.auth.password_check import NEW_PASSWORD_REQUIRED, PasswordCheck
 from cognate.domain.auth.token_sessions import Activity
@@ -41,6 +42,7 @@ class StepDeps:
     completion: Completion
     simulation_key: bytes
     mfa: MfaChallenges
+    device_auth: DeviceAuth
 
 
 def session_minutes(scope: ClientScope) -> int:
@@ -54,7 +56,12 @@ class SignInSteps:
     # ----------------------------------------------------------------- password proofs
 
     def password(
-        self, scope: ClientScope, found: SignInUser | None, password: str, activity: Activity
+        self,
+        scope: ClientScope,
+        found: SignInUser | None,
+        password: str,
+        activity: Activity,
+        device_key: str | None = None,
     ) -> dict[str, Any]:
         """USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH's PASSWORD."""
         if found is None:
@@ -62,10 +69,15 @@ class SignInSteps:
         user = found.row
         self._d.passwords.before_password(user)
         self._d.passwords.check_password(scope.pool.pool.id, user, password)
-        return self.after_password(scope, found, activity)
+        return self.after_password(scope, found, activity, device_key)
 
     def start_srp(
-        self, scope: ClientScope, found: SignInUser | None, username: str, srp_a: str
+        self,
+        scope: ClientScope,
+        found: SignInUser | None,
+        username: str,
+        srp_a: str,
+        device_key: str | None = None,
     ) -> dict[str, Any]:
         """USER_SRP_AUTH (and USER_AUTH's PASSWORD_SRP): the PASSWORD_VERIFIER challenge."""
         big_a = srp_exchange.parse_a(srp_a)
@@ -86,6 +98,8 @@ class SignInSteps:
             )
             user_pk = user.pk
         state: dict[str, Any] = {**exchange.to_state(), "given": username}
+        if device_key:
+            state["device_key"] = device_key
 
         def open_txn(conn: Connection) -> str:
             return self._d.challenges.open(
@@ -107,21 +121,49 @@ class SignInSteps:
     # ----------------------------------------------------------------- after the password
 
     def after_password(
-        self, scope: ClientScope, found: SignInUser, activity: Activity
+        self,
+        scope: ClientScope,
+        found: SignInUser,
+        activity: Activity,
+        device_key: str | None = None,
     ) -> dict[str, Any]:
         """The password is proven: a challenge the user still owes, or tokens."""
         if self._d.passwords.after_password(found.row) == NEW_PASSWORD_REQUIRED:
             return self.new_password_challenge(scope, found)
-        return self.after_new_password(scope, found, activity)
+        return self.after_new_password(scope, found, activity, device_key)
 
     def after_new_password(
-        self, scope: ClientScope, found: SignInUser, activity: Activity
+        self,
+        scope: ClientScope,
+        found: SignInUser,
+        activity: Activity,
+        device_key: str | None = None,
     ) -> dict[str, Any]:
-        """The password step is done: the MFA challenge the user owes, or tokens."""
-        challenge = self._d.mfa.required(scope, found)
+        """The password step is done: the device proof or MFA challenge the user owes
+        (a remembered device can stand in for MFA), or tokens."""
+        device = self._d.device_auth.device(found, device_key)
+        confirmed = device is not None and device.confirmed
+        if device is not None and confirmed and replaces_mfa(scope, device):
+            return self._d.device_auth.challenge(scope, found, device)
+        carry = {"device_key": device.device_key} if device is not None else {}
+        challenge = self._d.mfa.required(scope, found, carry)
         if challenge is not None:
             return challenge
-        return self._d.completion.sign_in(scope, found, activity=activity)
+        return self.after_mfa(scope, found, activity, device_key)
+
+    def after_mfa(
+        self,
+        scope: ClientScope,
+        found: SignInUser,
+        activity: Activity,
+        device_key: str | None,
+    ) -> dict[str, Any]:
+        """MFA is done (or was not needed): prove a confirmed device, or finish."""
+        device = self._d.device_auth.device(found, device_key)
+        if device is not None and device.confirmed:
+            return self._d.device_auth.challenge(scope, found, device)
+        key = device.device_key if device is not None else None
+        return self._d.completion.sign_in(scope, found, activity=activity, device_key=key)
 
     def new_password_challenge(self, scope: ClientScope, found: SignInUser) -> dict[str, Any]:
         user = found.row

@@ -32,7 +32,8 @@ def get(conn: Connection, user_pk: int, *, for_update: bool = False) -> TokenRow
 
 
 def set_pending(conn: Connection, user_pk: int, secret_enc: str, now: int) -> None:
-    """Store a newly associated secret (the verified one, if any, stays in force)."""
+    """Store a newly associated secret; a verified one is dropped (the user's TOTP is not
+    verified any more until VerifySoftwareToken)."""
     if get(conn, user_pk, for_update=True) is None:
         conn.execute(
             sa.insert(_T).values(
@@ -48,7 +49,7 @@ def set_pending(conn: Connection, user_pk: int, secret_enc: str, now: int) -> No
         conn.execute(
             sa.update(_T)
             .where(_T.c.user_pk == user_pk)
-            .values(pending_secret_enc=secret_enc, updated_at=now)
+            .values(secret_enc=None, pending_secret_enc=secret_enc, updated_at=now)
         )
 
 

@@ -215,3 +215,12 @@ class _Prefixed:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._row, self._prefix + name)
+
+
+def revoke_of_device(conn: Connection, device_key: str, now: int) -> int:
+    """Revoke the sessions started on a device (ForgetDevice)."""
+    return conn.execute(
+        sa.update(_S)
+        .where(_S.c.device_key == device_key, _S.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount
