@@ -15,6 +15,7 @@ from cognate.domain.auth.completion import Completion
 from cognate.domain.auth.device_auth import DeviceAuth
 from cognate.domain.auth.flows import InitiateAuth
 from cognate.domain.auth.mfa_challenge import MfaChallenges
+from cognate.domain.auth.passkey_challenge import PasskeyChallenge
 from cognate.domain.auth.password_check import PasswordCheck
 from cognate.domain.auth.refresh import RefreshService
 from cognate.domain.auth.steps import SignInSteps, StepDeps
@@ -30,6 +31,7 @@ from cognate.domain.keys import KeyService
 from cognate.domain.mfa_settings import MfaSettings
 from cognate.domain.notifications import Notifier
 from cognate.domain.pagination import PageTokens
+from cognate.domain.passkeys import PasskeyService
 from cognate.domain.pool_mfa import PoolMfaService
 from cognate.domain.pools import PoolService
 from cognate.domain.resource_servers import ResourceServerService
@@ -72,6 +74,7 @@ class Services:
     account_codes: AccountCodes
     mfa_settings: MfaSettings
     devices: DeviceService
+    passkeys: PasskeyService
     self_attributes: SelfAttributes
 
 
@@ -88,6 +91,7 @@ def build_services(
     password_check = PasswordCheck(db, clock, vault)
     access = AccessCheck(db, issuer)
     devices = DeviceService(db, clock, box, access, tokens, settings.account_id)
+    passkeys = PasskeyService(db, clock, access, tokens, settings.public_host)
     completion = Completion(db, clock, token_sessions, issuer, devices)
     challenges = ChallengeSessions(db, box, clock)
     step_deps = StepDeps(
@@ -99,6 +103,7 @@ def build_services(
         simulation_key=box.derived_key("srp-simulation"),
         mfa=MfaChallenges(db, clock, box, notifier, challenges),
         device_auth=DeviceAuth(db, clock, box, devices, challenges),
+        passkeys=PasskeyChallenge(db, challenges, settings.public_host),
     )
     steps = SignInSteps(step_deps)
     refresh = RefreshService(db, clock, box, token_sessions, issuer)
@@ -127,5 +132,6 @@ def build_services(
         account_codes=AccountCodes(db, clock, box, vault, notifier),
         mfa_settings=MfaSettings(db, clock, box, access, challenges),
         devices=devices,
+        passkeys=passkeys,
         self_attributes=SelfAttributes(db, clock, access, notifier),
     )

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from cognate.api.exceptions import NotAuthorizedException
+from cognate.domain.client_auth import ClientScope
 from cognate.domain.clock import Clock
 from cognate.domain.secretbox import SecretBox
 from cognate.storage.db import Database
@@ -48,6 +49,11 @@ class Challenge:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_minutes(scope: ClientScope) -> int:
+    """How long a sign-in step's session lasts: the client's AuthSessionValidity."""
+    return int(scope.client.settings.get("AuthSessionValidity") or 3)
 
 
 class ChallengeSessions:
@@ -85,6 +91,42 @@ class ChallengeSessions:
             expires_at=now + minutes * 60_000,
             created_at=now,
         )
+        return token
+
+    def open_step(
+        self,
+        conn: Connection,
+        scope: ClientScope,
+        user_pk: int | None,
+        challenge: str,
+        state: dict[str, Any],
+    ) -> str:
+        """`open` for the next step of a sign-in through `scope`'s app client: the session
+        lasts the client's AuthSessionValidity (3 minutes by default)."""
+        return self.open(
+            conn,
+            pool_pk=scope.pool.pool.pk,
+            client_pk=scope.client.pk,
+            user_pk=user_pk,
+            challenge=challenge,
+            state=state,
+            minutes=session_minutes(scope),
+        )
+
+    def continue_step(
+        self,
+        conn: Connection,
+        token: str,
+        scope: ClientScope,
+        challenge: str,
+        state: dict[str, Any],
+    ) -> str:
+        """The session a step just took becomes the next step's, under the same token (for
+        clients that answer the next step with the session they already sent)."""
+        digest = token_hash(token)
+        expires_at = self._clock.now_ms() + session_minutes(scope) * 60_000
+        state_enc = self._box.seal(dumps(state), f"auth-session/{digest}")
+        sessions_repo.continue_as(conn, digest, challenge, state_enc, expires_at)
         return token
 
     def take(self, token: str | None, client_pk: int | None) -> Challenge:

@@ -27,6 +27,7 @@ from cognate.api.exceptions import (
     ResourceNotFoundException,
     UserNotFoundException,
 )
+from cognate.domain import srp
 from cognate.domain.auth.access import AccessCheck
 from cognate.domain.clock import Clock, ms_to_seconds
 from cognate.domain.pagination import PageTokens
@@ -44,6 +45,7 @@ from cognate.storage.repos.users import UserRow
 
 DEVICE_NOT_FOUND = "Device does not exist."  # observed
 INVALID_DEVICE_KEY = "Invalid device key given."  # observed
+INVALID_VERIFIER = "PasswordVerifier is not a valid SRP verifier"
 REMEMBERED = "remembered"
 NOT_REMEMBERED = "not_remembered"
 _GROUP_ALPHABET = string.ascii_letters + string.digits
@@ -164,13 +166,7 @@ class DeviceService:
     def confirm(self, access_token: str, request: dict[str, Any]) -> dict[str, Any]:
         context = self._access.signed_in(access_token).context
         user, key = context.user, request["DeviceKey"]
-        config = request.get("DeviceSecretVerifierConfig") or {}
-        salt = _b64_number(config.get("Salt", ""), "Salt")
-        verifier = _b64_number(config.get("PasswordVerifier", ""), "PasswordVerifier")
-        sealed = self._box.seal(
-            dumps({"salt": format(salt, "x"), "verifier": format(verifier, "x")}),
-            f"device/{key}",
-        )
+        sealed = self._sealed_verifier(key, request.get("DeviceSecretVerifierConfig"))
         now = self._clock.now_ms()
 
         def confirm_txn(conn: Connection) -> bool:
@@ -194,6 +190,22 @@ class DeviceService:
 
         necessary = self._db.write("confirm_device", confirm_txn)
         return {"UserConfirmationNecessary": necessary}
+
+    def _sealed_verifier(self, key: str, config: dict[str, Any] | None) -> str | None:
+        """The device's SRP salt and verifier, sealed. A device confirmed without them has
+        none (every device proof then fails). A verifier that is not g^x mod N for some x
+        (0 or N and their multiples, 1, anything >= N, e.g. from empty members) would let
+        anyone prove the device without its password, so it is refused."""
+        if config is None:
+            return None
+        salt = _b64_number(config.get("Salt", ""), "Salt")
+        verifier = _b64_number(config.get("PasswordVerifier", ""), "PasswordVerifier")
+        if not 1 < verifier < srp.N:
+            raise InvalidParameterException(INVALID_VERIFIER)
+        return self._box.seal(
+            dumps({"salt": format(salt, "x"), "verifier": format(verifier, "x")}),
+            f"device/{key}",
+        )
 
     # ------------------------------------------------------------------ device operations
 

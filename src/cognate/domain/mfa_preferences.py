@@ -2,7 +2,8 @@
 
 A user's preferences live in their row (`mfa`, JSON): per factor (SMS_MFA,
 SOFTWARE_TOKEN_MFA, EMAIL_OTP) whether it is enabled and whether it is the preferred one
-(at most one is), plus the legacy MFAOptions list of SetUserSettings (SMS only). GetUser
+(at most one is), WebAuthnMfaSettings.Enabled, plus the legacy MFAOptions list of
+SetUserSettings (SMS only). GetUser
 and AdminGetUser report them as UserMFASettingList and PreferredMfaSetting (omitted when
 empty, as Cognito does) and MFAOptions.
 
@@ -21,6 +22,7 @@ from cognate.storage.repos.users import UserRow
 SMS_MFA = "SMS_MFA"
 SOFTWARE_TOKEN_MFA = "SOFTWARE_TOKEN_MFA"
 EMAIL_OTP = "EMAIL_OTP"
+WEB_AUTHN = "WEB_AUTHN"  # WebAuthnMfaSettings: not a second factor, a stronger first one
 FACTORS = (SMS_MFA, SOFTWARE_TOKEN_MFA, EMAIL_OTP)
 # The request member of SetUserMFAPreference that sets each factor.
 SETTINGS_MEMBER = {
@@ -68,6 +70,15 @@ def user_fields(user: UserRow) -> dict[str, Any]:
     if record.get("MFAOptions"):
         fields["MFAOptions"] = record["MFAOptions"]
     return fields
+
+
+def webauthn_mfa_enabled(user: UserRow) -> bool:
+    """WebAuthnMfaSettings.Enabled: a passkey sign-in (with user verification) counts as MFA."""
+    return bool((preferences(user).get(WEB_AUTHN) or {}).get("enabled"))
+
+
+def set_webauthn_mfa(record: dict[str, Any], enabled: bool) -> None:
+    record[WEB_AUTHN] = {"enabled": enabled}
 
 
 def pool_factors(settings: dict[str, Any]) -> list[str]:

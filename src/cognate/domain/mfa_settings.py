@@ -7,7 +7,8 @@ the current step or the one before or after it, and each step once (a code is no
 accepted twice). A secret is 32 base32 characters, sealed in the database; associating
 a new one un-verifies the old one (as Cognito does) until the new one is verified. Association
 can be authorized by an access token, or, during sign-in, by the session of an MFA_SETUP
-challenge (then each call answers a new session for the next step).
+challenge (then each call answers a new session for the next step, and a mistyped code
+leaves the session it came with usable for another try).
 """
 
 from __future__ import annotations
@@ -111,6 +112,8 @@ class MfaSettings:
             return True
 
         if not self._db.write("verify_software_token", verify_txn):
+            if session is not None:  # a mistyped code: the sign-in can try again
+                self._challenges.release(session)
             raise EnableSoftwareTokenMFAException(CODE_MISMATCH)
         result: dict[str, Any] = {"Status": "SUCCESS"}
         if next_session is not None:
@@ -168,6 +171,9 @@ class MfaSettings:
                 if enabled or preferred:
                     self._check_can_enable(conn, user, settings, attributes, factor)
                 prefs.apply(record, factor, enabled, preferred)
+            webauthn = request.get("WebAuthnMfaSettings")
+            if webauthn is not None and webauthn.get("Enabled") is not None:
+                prefs.set_webauthn_mfa(record, bool(webauthn["Enabled"]))
             users_repo.update(
                 conn, user.pk, mfa=prefs.encode(record), updated_at=self._clock.now_ms()
             )

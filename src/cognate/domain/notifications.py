@@ -49,14 +49,6 @@ def code_lifetime_ms(purpose: str) -> int:
     return HOUR_MS if purpose == "forgot_password" else 24 * HOUR_MS
 
 
-def mask_sign_in_destination(channel: str, destination: str) -> str:
-    """Where a sign-in code went, as MFA challenges show it: phone numbers keep only their
-    last two digits there (`+*********83`)."""
-    if channel == SMS:
-        return "+" + "*" * max(len(destination) - 3, 0) + destination[-2:]
-    return mask_destination(channel, destination)
-
-
 def mask_destination(channel: str, destination: str) -> str:
     """Where a code went, as Cognito shows it today: `j***@g***` (first letters of the
     address and of its domain, no top-level domain), `+*******1212`."""
@@ -206,10 +198,11 @@ class Notifier:
         channel: str,
         destination: str,
         now: int,
+        digits: int = 6,
     ) -> str:
-        """Queue a one-time sign-in code (SMS MFA, email OTP) and return its hash; the code
-        lives in the sign-in's challenge session, not in the codes table."""
-        code = f"{secrets.randbelow(10**6):06d}"
+        """Queue a one-time sign-in code (SMS MFA, email OTP, passwordless sign-in) and return
+        its hash; the code lives in the sign-in's challenge session, not in the codes table."""
+        code = f"{secrets.randbelow(10**digits):0{digits}d}"
         if channel == EMAIL:
             config = settings.get("EmailMfaConfiguration") or {}
             body = config.get("Message") or DEFAULT_MFA_EMAIL

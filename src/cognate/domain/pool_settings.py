@@ -346,6 +346,12 @@ def _acr_configuration(given: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def first_auth_factors(settings: dict[str, Any]) -> list[str]:
+    """SignInPolicy.AllowedFirstAuthFactors: the USER_AUTH first factors the pool allows."""
+    policy = (settings.get("Policies") or {}).get("SignInPolicy") or {}
+    return list(policy.get("AllowedFirstAuthFactors") or ["PASSWORD"])
+
+
 def check_tier(settings: dict[str, Any]) -> None:
     """FeatureUnavailableInTierException for features the pool's feature plan lacks."""
     tier = settings["UserPoolTier"]

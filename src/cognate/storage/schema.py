@@ -512,3 +512,21 @@ webauthn_credentials = sa.Table(
 )
 """Passkeys: a user's registered WebAuthn credentials (id, public key, signature counter,
 the relying party they belong to)."""
+
+webauthn_registrations = sa.Table(
+    "webauthn_registrations",
+    metadata,
+    sa.Column(
+        "user_pk",
+        PrimaryKey,
+        sa.ForeignKey("users.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("client_id", sa.String(128), nullable=False),
+    sa.Column("challenge", sa.String(128), nullable=False),
+    sa.Column("relying_party_id", sa.String(255), nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+)
+"""A passkey registration a user started (StartWebAuthnRegistration) and has not completed:
+the challenge their authenticator must sign, the app client that asked, and the relying
+party; one per user, replaced by a new start and removed by completion."""

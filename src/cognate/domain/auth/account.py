@@ -29,19 +29,31 @@ from cognate.domain.auth.context import client_of
 from cognate.domain.auth.password_check import PasswordCheck
 from cognate.domain.auth.token_sessions import TokenSessions
 from cognate.domain.clock import Clock
+from cognate.domain.pool_settings import first_auth_factors
 from cognate.domain.secretbox import SecretBox
 from cognate.domain.tokens import readable_attributes
 from cognate.domain.user_store import PasswordVault, load_scope, require_user, user_details
 from cognate.storage.db import Database
 from cognate.storage.repos import clients as clients_repo
+from cognate.storage.repos import passkeys as passkeys_repo
 from cognate.storage.repos import pools as pools_repo
 from cognate.storage.repos import users as users_repo
 from cognate.storage.repos.users import UserRow
 
 
-def auth_factors(user: UserRow) -> dict[str, Any]:
-    """GetUserAuthFactors' answer: the user's MFA settings and first factors."""
+def auth_factors(conn: Connection, pool_settings: dict[str, Any], user: UserRow) -> dict[str, Any]:
+    """GetUserAuthFactors' answer: the user's MFA settings and the USER_AUTH first factors
+    they have set up (a password; a verified email or phone where the pool allows
+    EMAIL_OTP / SMS_OTP; passkeys)."""
+    allowed = first_auth_factors(pool_settings)
+    attributes = users_repo.attributes(conn, user.pk)
     factors = ["PASSWORD"] if user.password_enc is not None else []
+    if "EMAIL_OTP" in allowed and attributes.get("email_verified") == "true":
+        factors.append("EMAIL_OTP")
+    if "SMS_OTP" in allowed and attributes.get("phone_number_verified") == "true":
+        factors.append("SMS_OTP")
+    if passkeys_repo.count(conn, user.pk):
+        factors.append("WEB_AUTHN")
     fields = mfa_preferences.user_fields(user)
     fields.pop("MFAOptions", None)
     return {"Username": user.username, **fields, "ConfiguredUserAuthFactors": factors}
@@ -138,14 +150,21 @@ class AccountService:
         self._db.write("revoke_token", lambda c: self._sessions.revoke(c, hit.session.pk))
 
     def get_auth_factors(self, access_token: str) -> dict[str, Any]:
-        return auth_factors(self._access.signed_in(access_token).context.user)
+        user = self._access.signed_in(access_token).context.user
+
+        def read(conn: Connection) -> dict[str, Any]:
+            pool = pools_repo.by_pk(conn, user.pool_pk)
+            assert pool is not None
+            return auth_factors(conn, pool.settings, user)
+
+        return self._db.read("get_user_auth_factors", read)
 
     def admin_get_auth_factors(self, region: str, pool_id: str, username: str) -> dict[str, Any]:
-        user = self._db.read(
-            "admin_get_user_auth_factors",
-            lambda c: require_user(c, load_scope(c, region, pool_id), username),
-        )
-        return auth_factors(user)
+        def read(conn: Connection) -> dict[str, Any]:
+            scope = load_scope(conn, region, pool_id)
+            return auth_factors(conn, scope.settings, require_user(conn, scope, username))
+
+        return self._db.read("admin_get_user_auth_factors", read)
 
     def _check_secret(self, client_pk: int, client_id: str, given: str | None) -> None:
         secrets = self._db.read("client_secrets", lambda c: clients_repo.secrets(c, client_pk))

@@ -3,9 +3,11 @@
 Answers this server can take: PASSWORD_VERIFIER (the SRP proof; the SECRET_BLOCK names
 the session), NEW_PASSWORD_REQUIRED (a permanent password and the missing required
 attributes), SELECT_CHALLENGE (USER_AUTH's menu, answered with ANSWER and that factor's
-parameters) and PASSWORD / PASSWORD_SRP (the same factors chosen directly with the
-session). Every other challenge name belongs to a flow this server did not start, so
-its session cannot be valid.
+parameters), PASSWORD / PASSWORD_SRP (the same factors chosen directly with the session),
+the MFA and passwordless code challenges (SMS_MFA, EMAIL_OTP, SOFTWARE_TOKEN_MFA, SMS_OTP,
+SELECT_MFA_TYPE, MFA_SETUP), WEB_AUTHN (a passkey assertion) and the device proofs. Every
+other challenge name belongs to a flow this server did not start, so its session cannot be
+valid.
 
 NEW_PASSWORD_REQUIRED follows Cognito's rules: required attributes without a value must
 be given ("Invalid attributes given, X is missing"), required ones that have a value
@@ -39,14 +41,15 @@ from cognate.domain.auth.context import (
     user_by_pk,
 )
 from cognate.domain.auth.device_auth import DEVICE_PASSWORD_VERIFIER, DEVICE_SRP_AUTH
-from cognate.domain.auth.mfa_challenge import MFA_CHALLENGES, SELECT_MFA_TYPE
+from cognate.domain.auth.mfa_challenge import CODE_CHALLENGES, SELECT_MFA_TYPE
 from cognate.domain.auth.password_check import NEW_PASSWORD_REQUIRED
-from cognate.domain.auth.steps import SELECT_CHALLENGE, SignInSteps, StepDeps
+from cognate.domain.auth.steps import PASSWORDLESS, SELECT_CHALLENGE, SignInSteps, StepDeps
 from cognate.domain.auth.token_sessions import Activity
 from cognate.domain.challenge_sessions import INVALID_SESSION, OTHER_USERS_SESSION, Challenge
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.clock import Clock
 from cognate.domain.mfa_settings import MFA_SETUP
+from cognate.domain.passkeys import WEB_AUTHN
 from cognate.domain.secretbox import SecretBox
 from cognate.domain.sign_up import check_writable
 from cognate.domain.user_store import UserStatus, write_attributes
@@ -61,7 +64,8 @@ _ANSWERABLE = frozenset(
         "PASSWORD_SRP",
         SELECT_MFA_TYPE,
         MFA_SETUP,
-        *MFA_CHALLENGES,
+        *CODE_CHALLENGES,
+        WEB_AUTHN,
         DEVICE_SRP_AUTH,
         DEVICE_PASSWORD_VERIFIER,
     }
@@ -105,8 +109,10 @@ class RespondToAuthChallenge:
         assert session is not None
         if name == NEW_PASSWORD_REQUIRED:
             return self._new_password(scope, challenge, session, responses, activity)
-        if name in MFA_CHALLENGES or name in (SELECT_MFA_TYPE, MFA_SETUP):
+        if name in CODE_CHALLENGES or name in (SELECT_MFA_TYPE, MFA_SETUP):
             return self._mfa(scope, challenge, session, responses, activity)
+        if name == WEB_AUTHN:
+            return self._passkey(scope, challenge, responses, activity)
         if name in (DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER):
             return self._device(scope, challenge, responses, activity)
         answer = responses.get("ANSWER") if name == SELECT_CHALLENGE else name
@@ -122,9 +128,7 @@ class RespondToAuthChallenge:
         responses: dict[str, str],
         activity: Activity,
     ) -> dict[str, Any]:
-        found = self._user(challenge)
-        if found is None:
-            raise NotAuthorizedException(INVALID_SESSION)
+        found = self._challenged_user(challenge)
         mfa = self._d.mfa
         if challenge.name == SELECT_MFA_TYPE:
             answer = require_parameter(responses, "ANSWER")
@@ -137,9 +141,30 @@ class RespondToAuthChallenge:
             if not challenge.state.get("totp_verified"):
                 raise NotAuthorizedException(INVALID_SESSION)
             mfa.set_up_totp(found)
-        elif not mfa.check_code(challenge, found, responses):
-            raise mfa.wrong_code(session)
+        else:
+            try:
+                right = mfa.check_code(challenge, found, responses)
+            except InvalidParameterException:  # no code given: the session stays usable
+                self._d.challenges.release(session)
+                raise
+            if not right:
+                raise mfa.wrong_code(session)
         device_key = responses.get("DEVICE_KEY") or challenge.state.get("device_key")
+        return self._steps.after_mfa(scope, found, activity, device_key, session)
+
+    # ------------------------------------------------------------------------- passkeys
+
+    def _passkey(
+        self,
+        scope: ClientScope,
+        challenge: Challenge,
+        responses: dict[str, str],
+        activity: Activity,
+    ) -> dict[str, Any]:
+        found = self._challenged_user(challenge)
+        if not self._d.passkeys.verify(challenge, found, responses):
+            self._d.passwords.failed(found.row)
+        device_key = responses.get("DEVICE_KEY") or None
         return self._steps.after_mfa(scope, found, activity, device_key)
 
     # ------------------------------------------------------------------------- devices
@@ -151,9 +176,7 @@ class RespondToAuthChallenge:
         responses: dict[str, str],
         activity: Activity,
     ) -> dict[str, Any]:
-        found = self._user(challenge)
-        if found is None:
-            raise NotAuthorizedException(INVALID_SESSION)
+        found = self._challenged_user(challenge)
         device_auth = self._d.device_auth
         if challenge.name == DEVICE_SRP_AUTH:
             return device_auth.start(scope, found, challenge, responses)
@@ -298,10 +321,21 @@ class RespondToAuthChallenge:
         if answer == "PASSWORD":
             password = require_parameter(responses, "PASSWORD")
             return self._steps.password(scope, found, password, activity)
+        if answer in PASSWORDLESS:
+            return self._steps.first_factor(scope, found, answer)
         srp_a = require_parameter(responses, "SRP_A")
         return self._steps.start_srp(scope, found, username, srp_a)
 
     # ------------------------------------------------------------------------- helpers
+
+    def _challenged_user(self, challenge: Challenge) -> SignInUser:
+        """The user a later step's session belongs to, still able to sign in (not disabled,
+        deleted or locked out since the step before)."""
+        found = self._user(challenge)
+        if found is None:
+            raise NotAuthorizedException(INVALID_SESSION)
+        self._d.passwords.before_password(found.row)
+        return found
 
     def _user(self, challenge: Challenge) -> SignInUser | None:
         if challenge.user_pk is None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from cognate.api.exceptions import NotAuthorizedException
 from cognate.domain import messages
 from cognate.domain.auth import srp_exchange
@@ -57,10 +55,26 @@ class DeviceAuth:
             return None
         return self._devices.of_user(found.row.pk, device_key)
 
-    def challenge(self, scope: ClientScope, found: SignInUser, device: DeviceRow) -> dict[str, Any]:
-        """DEVICE_SRP_AUTH: the client is to prove the device."""
+    def challenge(
+        self,
+        scope: ClientScope,
+        found: SignInUser,
+        device: DeviceRow,
+        after_session: str | None = None,
+    ) -> dict[str, Any]:
+        """DEVICE_SRP_AUTH: the client is to prove the device. After MFA it keeps the MFA
+        step's session token (`after_session`): amazon-cognito-identity-js answers
+        DEVICE_SRP_AUTH with the session it sent the MFA code with."""
         state = {"username": found.row.username, "device_key": device.device_key}
-        session = self._open(scope, found, DEVICE_SRP_AUTH, state)
+        if after_session is not None:
+            session = self._db.write(
+                "device_challenge",
+                lambda c: self._challenges.continue_step(
+                    c, after_session, scope, DEVICE_SRP_AUTH, state
+                ),
+            )
+        else:
+            session = self._open(scope, found, DEVICE_SRP_AUTH, state)
         return {
             "ChallengeName": DEVICE_SRP_AUTH,
             "Session": session,
@@ -115,17 +129,7 @@ class DeviceAuth:
         return device.device_key
 
     def _open(self, scope: ClientScope, found: SignInUser, name: str, state: dict[str, Any]) -> str:
-        minutes = int(scope.client.settings.get("AuthSessionValidity") or 3)
-
-        def open_txn(conn: Connection) -> str:
-            return self._challenges.open(
-                conn,
-                pool_pk=scope.pool.pool.pk,
-                client_pk=scope.client.pk,
-                user_pk=found.row.pk,
-                challenge=name,
-                state=state,
-                minutes=minutes,
-            )
-
-        return self._db.write("device_challenge", open_txn)
+        return self._db.write(
+            "device_challenge",
+            lambda c: self._challenges.open_step(c, scope, found.row.pk, name, state),
+        )

@@ -3,8 +3,9 @@
 Flows (AuthFlow): USER_SRP_AUTH and USER_PASSWORD_AUTH (both operations; Cognito refuses
 USER_PASSWORD_AUTH on AdminInitiateAuth), ADMIN_USER_PASSWORD_AUTH and the legacy
 ADMIN_NO_SRP_AUTH (AdminInitiateAuth only), REFRESH_TOKEN_AUTH / REFRESH_TOKEN, and
-USER_AUTH (choice-based: PREFERRED_CHALLENGE PASSWORD or PASSWORD_SRP goes straight to
-it, otherwise SELECT_CHALLENGE lists the factors). CUSTOM_AUTH needs the Lambda triggers
+USER_AUTH (choice-based: a PREFERRED_CHALLENGE the user can use — PASSWORD, PASSWORD_SRP,
+EMAIL_OTP, SMS_OTP, WEB_AUTHN — goes straight to it, otherwise SELECT_CHALLENGE lists the
+factors). CUSTOM_AUTH needs the Lambda triggers
 of its own issue and is refused with a message saying so. The MFA step that follows a
 password is mfa_challenge.py's.
 
@@ -31,7 +32,7 @@ from cognate.domain.auth.context import (
     require_parameter,
 )
 from cognate.domain.auth.refresh import RefreshService
-from cognate.domain.auth.steps import SignInSteps
+from cognate.domain.auth.steps import PASSWORDLESS, SignInSteps
 from cognate.domain.auth.token_sessions import Activity
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.secretbox import SecretBox
@@ -106,4 +107,6 @@ class InitiateAuth:
             return self._steps.password(scope, found, params["PASSWORD"], activity)
         if preferred == "PASSWORD_SRP" and "PASSWORD_SRP" in available and params.get("SRP_A"):
             return self._steps.start_srp(scope, found, username, params["SRP_A"])
+        if preferred in PASSWORDLESS and preferred in available and found is not None:
+            return self._steps.first_factor(scope, found, preferred)
         return self._steps.select_challenge(scope, found, username)

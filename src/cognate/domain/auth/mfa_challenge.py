@@ -10,9 +10,12 @@ OPTIONAL pool, users without a factor sign in without MFA.
 
 SMS_MFA and EMAIL_OTP send a six-digit code through the outbox (the pool's
 SmsAuthenticationMessage / EmailMfaConfiguration, or Cognito's defaults); only its hash is
-kept, in the challenge session. SOFTWARE_TOKEN_MFA checks the user's authenticator, each
-time step once. A wrong code is CodeMismatchException "Invalid code or auth state for the
-user." and the same session can be answered again (as Cognito allows).
+kept, in the challenge session; the right code marks the phone number or email address it
+went to verified (as Cognito documents). SOFTWARE_TOKEN_MFA checks the user's authenticator,
+each time step once (TOTP counts as enabled only while the user has a verified authenticator:
+a new association is unusable until it is verified). A wrong code is CodeMismatchException
+"Invalid code or auth state for the user." and the same session can be answered again (as
+Cognito allows).
 """
 
 from __future__ import annotations
@@ -30,23 +33,31 @@ from cognate.api.exceptions import (
 )
 from cognate.domain import mfa_preferences as prefs
 from cognate.domain.auth.context import SignInUser
-from cognate.domain.challenge_sessions import Challenge, ChallengeSessions
+from cognate.domain.challenge_sessions import Challenge, ChallengeSessions, session_minutes
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.clock import Clock
 from cognate.domain.mfa_settings import MFA_SETUP, matching_step
-from cognate.domain.notifications import EMAIL, SMS, Notifier, Recipient, mask_sign_in_destination
+from cognate.domain.notifications import EMAIL, SMS, Notifier, Recipient, mask_destination
 from cognate.domain.secretbox import SecretBox
+from cognate.domain.user_store import scope_of, write_attributes
+from cognate.domain.usernames import EMAIL as EMAIL_ATTRIBUTE
+from cognate.domain.usernames import PHONE, VERIFIED_FLAG
 from cognate.storage.db import Database
+from cognate.storage.repos import pools as pools_repo
 from cognate.storage.repos import software_tokens as tokens_repo
 from cognate.storage.repos import users as users_repo
 
 SELECT_MFA_TYPE = "SELECT_MFA_TYPE"
+SMS_OTP = "SMS_OTP"  # USER_AUTH's passwordless SMS first factor
 MFA_CHALLENGES = (prefs.SMS_MFA, prefs.SOFTWARE_TOKEN_MFA, prefs.EMAIL_OTP)
+CODE_CHALLENGES = (*MFA_CHALLENGES, SMS_OTP)
+PASSWORDLESS_EMAIL_DIGITS = 8
 CODE_MISMATCH = "Invalid code or auth state for the user."  # observed
 _RESPONSE_KEY = {
     prefs.SMS_MFA: "SMS_MFA_CODE",
     prefs.SOFTWARE_TOKEN_MFA: "SOFTWARE_TOKEN_MFA_CODE",
     prefs.EMAIL_OTP: "EMAIL_OTP_CODE",
+    SMS_OTP: "SMS_OTP_CODE",
 }
 
 
@@ -84,6 +95,9 @@ class MfaChallenges:
         offered = prefs.pool_factors(settings)
         record = prefs.preferences(found.row)
         enabled = [f for f in prefs.enabled_factors(record) if f in offered]
+        if prefs.SOFTWARE_TOKEN_MFA in enabled and not self._has_authenticator(found):
+            # associated again and not verified yet: TOTP is unusable until it is
+            enabled.remove(prefs.SOFTWARE_TOKEN_MFA)
         has_phone = bool(found.attributes.get("phone_number"))
         if not enabled and mode == "ON" and prefs.SMS_MFA in offered and has_phone:
             enabled = [prefs.SMS_MFA]
@@ -117,8 +131,10 @@ class MfaChallenges:
                     "Software Token MFA does not exist for the user."
                 )
             parameters = {"FRIENDLY_DEVICE_NAME": name.friendly_name or ""}
-            return self._open(scope, found, factor, parameters, {})
-        channel, attribute = (SMS, "phone_number") if factor == prefs.SMS_MFA else (EMAIL, "email")
+            return self._open(scope, found, factor, parameters, carry)
+        sms = factor in (prefs.SMS_MFA, SMS_OTP)
+        channel, attribute = (SMS, "phone_number") if sms else (EMAIL, "email")
+        digits = PASSWORDLESS_EMAIL_DIGITS if carry.get("first_factor") and not sms else 6
         destination = found.attributes.get(attribute)
         if not destination:
             raise InvalidParameterException(
@@ -136,6 +152,7 @@ class MfaChallenges:
                 channel=channel,
                 destination=destination,
                 now=now,
+                digits=digits,
             )
             state = {"code_hash": holder["hash"], **carry}
             return self._session(conn, scope, found, factor, state)
@@ -146,17 +163,24 @@ class MfaChallenges:
             "Session": session,
             "ChallengeParameters": {
                 "CODE_DELIVERY_DELIVERY_MEDIUM": channel,
-                "CODE_DELIVERY_DESTINATION": mask_sign_in_destination(channel, destination),
+                # all but the last four digits masked, as Cognito documents and answers
+                "CODE_DELIVERY_DESTINATION": mask_destination(channel, destination),
                 "USER_ID_FOR_SRP": user.username,
             },
         }
+
+    def _has_authenticator(self, found: SignInUser) -> bool:
+        """Whether the user has a verified TOTP authenticator."""
+        token = self._db.read("totp_exists", lambda c: tokens_repo.get(c, found.row.pk))
+        return token is not None and token.secret_enc is not None
 
     # ------------------------------------------------------------------ answering
 
     def check_code(
         self, challenge: Challenge, found: SignInUser, responses: dict[str, str]
     ) -> bool:
-        """Whether the answer to an SMS_MFA, EMAIL_OTP or SOFTWARE_TOKEN_MFA challenge is right."""
+        """Whether the answer to an SMS_MFA, EMAIL_OTP, SMS_OTP or SOFTWARE_TOKEN_MFA challenge
+        is right."""
         key = _RESPONSE_KEY[challenge.name]
         code = responses.get(key)
         if not code:
@@ -176,7 +200,32 @@ class MfaChallenges:
             return bool(self._db.write("totp_check", check_totp))
         expected = str(challenge.state.get("code_hash", ""))
         presented = self._notifier.code_hash(user.pk, "sign_in", code)
-        return hmac.compare_digest(expected, presented)
+        if not hmac.compare_digest(expected, presented):
+            return False
+        self._mark_verified(challenge, found)
+        return True
+
+    def _mark_verified(self, challenge: Challenge, found: SignInUser) -> None:
+        """A code that reached the user proves the phone number (SMS) or email address it
+        went to: Cognito marks it verified (moving an alias held by another user, as
+        VerifyUserAttribute does)."""
+        attribute = PHONE if challenge.name in (prefs.SMS_MFA, SMS_OTP) else EMAIL_ATTRIBUTE
+        flag = VERIFIED_FLAG[attribute]
+        if found.attributes.get(flag) == "true":
+            return
+        user_pk = found.row.pk
+
+        def mark(conn: Connection) -> None:
+            pool = pools_repo.by_pk(conn, challenge.pool_pk)
+            old = users_repo.attributes(conn, user_pk)
+            if pool is None or not old.get(attribute) or old.get(flag) == "true":
+                return
+            new = {**old, flag: "true"}
+            write_attributes(
+                conn, scope_of(pool), user_pk, old, new, creating=False, force_alias=True
+            )
+
+        self._db.write("mfa_verifies_attribute", mark)
 
     def wrong_code(self, session: str) -> CodeMismatchException:
         """A wrong code: the session stays usable for another try."""
@@ -220,13 +269,6 @@ class MfaChallenges:
         name: str,
         state: dict[str, Any],
     ) -> str:
-        minutes = int(scope.client.settings.get("AuthSessionValidity") or 3)
-        return self._challenges.open(
-            conn,
-            pool_pk=scope.pool.pool.pk,
-            client_pk=scope.client.pk,
-            user_pk=found.row.pk,
-            challenge=name,
-            state={"username": found.row.username, "minutes": minutes, **state},
-            minutes=minutes,
-        )
+        minutes = session_minutes(scope)
+        state = {"username": found.row.username, "minutes": minutes, **state}
+        return self._challenges.open_step(conn, scope, found.row.pk, name, state)

@@ -1,6 +1,6 @@
 """The steps sign-in flows share: proving a password, starting SRP, the challenges that
-follow a proven password (NEW_PASSWORD_REQUIRED), choice-based sign-in's menu, and
-completion.
+follow a proven password (NEW_PASSWORD_REQUIRED), choice-based sign-in's menu and its
+passwordless first factors, and completion.
 
 `InitiateAuth` and `RespondToAuthChallenge` (flows.py, challenges.py) decide which step
 comes next; the steps here do the work and return the operation's response.
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy.engine import Connection
 
 from cognate.api.exceptions import NotAuthorizedException, UserNotFoundException
 from cognate.domain import messages
@@ -20,17 +19,23 @@ from cognate.domain.auth import srp_exchange
 from cognate.domain.auth.completion import Completion
 from cognate.domain.auth.context import SignInUser, prevents_user_existence_errors, unknown_user
 from cognate.domain.auth.device_auth import DeviceAuth, replaces_mfa
-from cognate.domain.auth.mfa_challenge import MfaChallenges
+from cognate.domain.auth.mfa_challenge import SMS_OTP, MfaChallenges
+from cognate.domain.auth.passkey_challenge import PasskeyChallenge, passkey_mfa
 from cognate.domain.auth.password_check import NEW_PASSWORD_REQUIRED, PasswordCheck
 from cognate.domain.auth.token_sessions import Activity
 from cognate.domain.challenge_sessions import ChallengeSessions
 from cognate.domain.client_auth import ClientScope
+from cognate.domain.mfa_preferences import EMAIL_OTP
+from cognate.domain.passkeys import WEB_AUTHN
+from cognate.domain.pool_settings import first_auth_factors
 from cognate.domain.user_store import USER_NOT_FOUND, PasswordVault
 from cognate.storage.db import Database
 from cognate.storage.repos.users import UserRow
 
 SELECT_CHALLENGE = "SELECT_CHALLENGE"
 PASSWORD_FACTORS = ("PASSWORD", "PASSWORD_SRP")
+PASSWORDLESS_CODES = {EMAIL_OTP: "email", SMS_OTP: "phone_number"}
+PASSWORDLESS = (*PASSWORDLESS_CODES, WEB_AUTHN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +48,7 @@ class StepDeps:
     simulation_key: bytes
     mfa: MfaChallenges
     device_auth: DeviceAuth
-
-
-def session_minutes(scope: ClientScope) -> int:
-    return int(scope.client.settings.get("AuthSessionValidity") or 3)
+    passkeys: PasskeyChallenge
 
 
 class SignInSteps:
@@ -101,18 +103,12 @@ class SignInSteps:
         if device_key:
             state["device_key"] = device_key
 
-        def open_txn(conn: Connection) -> str:
-            return self._d.challenges.open(
-                conn,
-                pool_pk=pool.pk,
-                client_pk=scope.client.pk,
-                user_pk=user_pk,
-                challenge=srp_exchange.PASSWORD_VERIFIER,
-                state=state,
-                minutes=session_minutes(scope),
-            )
-
-        token = self._d.db.write("start_srp", open_txn)
+        token = self._d.db.write(
+            "start_srp",
+            lambda c: self._d.challenges.open_step(
+                c, scope, user_pk, srp_exchange.PASSWORD_VERIFIER, state
+            ),
+        )
         return {
             "ChallengeName": srp_exchange.PASSWORD_VERIFIER,
             "ChallengeParameters": srp_exchange.challenge_parameters(exchange, token),
@@ -157,11 +153,13 @@ class SignInSteps:
         found: SignInUser,
         activity: Activity,
         device_key: str | None,
+        mfa_session: str | None = None,
     ) -> dict[str, Any]:
-        """MFA is done (or was not needed): prove a confirmed device, or finish."""
+        """MFA is done (or was not needed): prove a confirmed device, or finish.
+        `mfa_session` is the session the MFA answer came with, which the device step keeps."""
         device = self._d.device_auth.device(found, device_key)
         if device is not None and device.confirmed:
-            return self._d.device_auth.challenge(scope, found, device)
+            return self._d.device_auth.challenge(scope, found, device, mfa_session)
         key = device.device_key if device is not None else None
         return self._d.completion.sign_in(scope, found, activity=activity, device_key=key)
 
@@ -197,32 +195,52 @@ class SignInSteps:
             "AvailableChallenges": list(self.available_factors(scope, found)),
         }
 
-    @staticmethod
-    def available_factors(scope: ClientScope, found: SignInUser | None) -> tuple[str, ...]:
-        """First factors this user can sign in with under the pool's SignInPolicy."""
-        policy = scope.pool.settings.get("SignInPolicy") or {}
-        allowed = policy.get("AllowedFirstAuthFactors") or ["PASSWORD"]
-        if "PASSWORD" not in allowed:
-            return ()
-        if found is not None and found.row.password_enc is None:
-            return ()
-        return PASSWORD_FACTORS
+    def available_factors(self, scope: ClientScope, found: SignInUser | None) -> tuple[str, ...]:
+        """First factors this user can sign in with under the pool's SignInPolicy: a password
+        (PASSWORD, PASSWORD_SRP), a code sent to their verified email or phone (EMAIL_OTP,
+        SMS_OTP: not in pools that require MFA), a passkey (WEB_AUTHN: where MFA is required,
+        only when passkeys count as MFA for the user). Without a user (PreventUserExistence-
+        Errors) every factor the pool allows is listed, so that nothing tells them apart."""
+        settings = scope.pool.settings
+        allowed = first_auth_factors(settings)
+        mfa_required = settings.get("MfaConfiguration") == "ON"
+        factors: list[str] = []
+        if "PASSWORD" in allowed and (found is None or found.row.password_enc is not None):
+            factors.extend(PASSWORD_FACTORS)
+        for factor, attribute in PASSWORDLESS_CODES.items():
+            if factor not in allowed or mfa_required:
+                continue
+            if found is None or found.attributes.get(f"{attribute}_verified") == "true":
+                factors.append(factor)
+        if WEB_AUTHN in allowed and (found is None or self._passkey_usable(scope, found)):
+            factors.append(WEB_AUTHN)
+        return tuple(factors)
+
+    def _passkey_usable(self, scope: ClientScope, found: SignInUser) -> bool:
+        settings = scope.pool.settings
+        if settings.get("MfaConfiguration") == "ON" and not passkey_mfa(settings, found):
+            return False
+        return self._d.passkeys.has_passkeys(found.row.pk)
+
+    def first_factor(
+        self, scope: ClientScope, found: SignInUser | None, factor: str
+    ) -> dict[str, Any]:
+        """USER_AUTH's passwordless factors: send the EMAIL_OTP / SMS_OTP code, or ask for a
+        passkey (WEB_AUTHN)."""
+        if found is None:
+            raise unknown_user(scope.client)
+        self._d.passwords.before_password(found.row)
+        if factor == WEB_AUTHN:
+            return self._d.passkeys.challenge(scope, found)
+        return self._d.mfa.challenge(scope, found, factor, {"first_factor": True})
 
     def _open(
         self, scope: ClientScope, user_pk: int | None, challenge: str, state: dict[str, Any]
     ) -> str:
-        def open_txn(conn: Connection) -> str:
-            return self._d.challenges.open(
-                conn,
-                pool_pk=scope.pool.pool.pk,
-                client_pk=scope.client.pk,
-                user_pk=user_pk,
-                challenge=challenge,
-                state=state,
-                minutes=session_minutes(scope),
-            )
-
-        return self._d.db.write("open_challenge", open_txn)
+        return self._d.db.write(
+            "open_challenge",
+            lambda c: self._d.challenges.open_step(c, scope, user_pk, challenge, state),
+        )
 
 
 def _json(value: Any) -> str:

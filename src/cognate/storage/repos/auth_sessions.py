@@ -103,5 +103,16 @@ def release(conn: Connection, token_hash: str) -> None:
     conn.execute(_RELEASE, {"b_hash": token_hash})
 
 
+def continue_as(
+    conn: Connection, token_hash: str, challenge: str, state_enc: str, expires_at: int
+) -> None:
+    """Turn a used session into the unused session of the next step."""
+    conn.execute(
+        sa.update(auth_sessions)
+        .where(auth_sessions.c.token_hash == token_hash)
+        .values(challenge=challenge, state_enc=state_enc, expires_at=expires_at, used_at=None)
+    )
+
+
 def purge_expired(conn: Connection, now: int) -> int:
     return conn.execute(_PURGE, {"now": now}).rowcount

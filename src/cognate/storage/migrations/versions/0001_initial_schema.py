@@ -542,6 +542,21 @@ def upgrade() -> None:
         batch_op.create_index("ix_webauthn_credentials_user_pk_pk", ["user_pk", "pk"], unique=False)
 
     op.create_table(
+        "webauthn_registrations",
+        sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("client_id", sa.String(length=128), nullable=False),
+        sa.Column("challenge", sa.String(length=128), nullable=False),
+        sa.Column("relying_party_id", sa.String(length=255), nullable=False),
+        sa.Column("expires_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_pk"],
+            ["users.pk"],
+            name=op.f("fk_webauthn_registrations_user_pk_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_pk", name=op.f("pk_webauthn_registrations")),
+    )
+    op.create_table(
         "refresh_tokens",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column(
@@ -569,6 +584,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_refresh_tokens_session_pk")
 
     op.drop_table("refresh_tokens")
+    op.drop_table("webauthn_registrations")
     with op.batch_alter_table("webauthn_credentials", schema=None) as batch_op:
         batch_op.drop_index("ix_webauthn_credentials_user_pk_pk")
 
