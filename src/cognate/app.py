@@ -26,6 +26,7 @@ from starlette.routing import Route
 import cognate.operations  # noqa: F401  (registers every operation handler)
 from cognate import __version__, logs
 from cognate.config import Settings
+from cognate.delivery.custom_senders import CustomSenders, SenderKey, sender_key_path
 from cognate.delivery.sender import OutboxSender, transports
 from cognate.domain.clock import Clock, SystemClock
 from cognate.domain.dev_outbox import DevOutbox
@@ -98,6 +99,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         sms=sms,
         default_from=settings.smtp_from,
         wake=outbox_bell,
+        custom_senders=CustomSenders(services.triggers, SenderKey(sender_key_path(settings))),
     )
     model.warm_up()
     return Runtime(settings, db, services, sender)

@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     _flag(serve, "sms_sender", str, "file, log, webhook or none [file]")
     _flag(serve, "sms_webhook_url", str, "URL receiving SMS as JSON POSTs (sms_sender webhook)")
     _flag(serve, "dev_outbox", str, "developer outbox API: auto, on or off [auto]")
+    _flag(serve, "triggers", str, "trigger functions: 'ARN=TARGET ...' (URL, python:, lambda)")
+    _flag(serve, "trigger_timeout_ms", int, "how long a trigger function may take [5000]")
+    _flag(serve, "sender_key_file", str, "key for custom sender triggers' codes [beside data]")
 
     migrate = commands.add_parser("migrate", help="apply database schema migrations")
     _flag(migrate, "db", str, "database URL [sqlite:///.cognate/cognate.db]")

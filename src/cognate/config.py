@@ -73,6 +73,16 @@ class Settings:
     """URL that receives each SMS as a JSON POST (sms_sender = webhook)."""
     dev_outbox: str = "auto"
     """The developer outbox API: auto (on unless SMTP is configured), on or off."""
+    triggers: str = ""
+    """Where Lambda trigger functions run: whitespace-separated ARN=TARGET rules (ARN may use
+    * wildcards; TARGET is an http(s) URL, python:module:function, or lambda[:ENDPOINT];
+    {function} in TARGET stands for the function's name)."""
+    trigger_timeout_ms: int = 5000
+    """How long a trigger function may take (Cognito: 5 seconds)."""
+    sender_key_file: str = ""
+    """File holding the AES-256 key that encrypts codes for the CustomEmailSender and
+    CustomSMSSender triggers (in place of KMS); empty = sender.key beside the data, created
+    on first use."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -117,6 +127,14 @@ class Settings:
             raise ConfigError("the webhook SMS sender needs an http(s) sms_webhook_url")
         if self.dev_outbox not in ("auto", "on", "off"):
             raise ConfigError("dev outbox must be auto, on or off")
+        if not 0 < self.trigger_timeout_ms <= 300_000:
+            raise ConfigError("trigger timeout must be 1-300000 ms")
+        from cognate.functions.router import RuleError, parse_rules  # local: keep config light
+
+        try:
+            parse_rules(self.triggers)
+        except RuleError as exc:
+            raise ConfigError(str(exc)) from None
         return self
 
     def data_dir(self) -> Path:

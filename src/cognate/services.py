@@ -9,9 +9,11 @@ from cognate.config import Settings
 from cognate.domain.account_codes import AccountCodes
 from cognate.domain.auth.access import AccessCheck
 from cognate.domain.auth.account import AccountService
+from cognate.domain.auth.auth_triggers import AuthTriggers
 from cognate.domain.auth.challenges import RespondToAuthChallenge
 from cognate.domain.auth.client_tokens import ClientTokens
 from cognate.domain.auth.completion import Completion
+from cognate.domain.auth.custom_auth import CustomAuth
 from cognate.domain.auth.device_auth import DeviceAuth
 from cognate.domain.auth.flows import InitiateAuth
 from cognate.domain.auth.mfa_challenge import MfaChallenges
@@ -19,6 +21,7 @@ from cognate.domain.auth.passkey_challenge import PasskeyChallenge
 from cognate.domain.auth.password_check import PasswordCheck
 from cognate.domain.auth.refresh import RefreshService
 from cognate.domain.auth.steps import SignInSteps, StepDeps
+from cognate.domain.auth.token_customization import TokenCustomization
 from cognate.domain.auth.token_sessions import TokenSessions
 from cognate.domain.auth.user_sessions import UserSessionsService
 from cognate.domain.challenge_sessions import ChallengeSessions
@@ -41,10 +44,13 @@ from cognate.domain.sign_up import SignUpService
 from cognate.domain.tags import TagService
 from cognate.domain.token_keys import TokenKeys
 from cognate.domain.tokens import TokenIssuer
+from cognate.domain.triggers import Triggers
+from cognate.domain.user_migration import UserMigration
 from cognate.domain.user_passwords import UserPasswordService
 from cognate.domain.user_search import UserSearch
 from cognate.domain.user_store import PasswordVault
 from cognate.domain.users import UserService
+from cognate.functions.router import FunctionRouter, parse_rules
 from cognate.storage.db import Database
 
 
@@ -75,6 +81,7 @@ class Services:
     mfa_settings: MfaSettings
     devices: DeviceService
     passkeys: PasskeyService
+    triggers: Triggers
     self_attributes: SelfAttributes
 
 
@@ -83,6 +90,10 @@ def build_services(
 ) -> Services:
     """Wire the domain services of one process."""
     tokens = PageTokens(box.derived_key("pagination"))
+    triggers = Triggers(
+        FunctionRouter(parse_rules(settings.triggers)), settings.trigger_timeout_ms / 1000
+    )
+    notifier.use_triggers(triggers)  # CustomMessage and the custom senders
     vault = PasswordVault(box)
     keys = KeyService(db, clock, box)
     token_keys = TokenKeys(db, keys, box, clock)
@@ -92,7 +103,11 @@ def build_services(
     access = AccessCheck(db, issuer)
     devices = DeviceService(db, clock, box, access, tokens, settings.account_id)
     passkeys = PasskeyService(db, clock, access, tokens, settings.public_host)
-    completion = Completion(db, clock, token_sessions, issuer, devices)
+    auth_triggers = AuthTriggers(triggers)
+    customization = TokenCustomization(triggers)
+    completion = Completion(
+        db, clock, token_sessions, issuer, devices, auth_triggers, customization
+    )
     challenges = ChallengeSessions(db, box, clock)
     step_deps = StepDeps(
         db=db,
@@ -106,7 +121,9 @@ def build_services(
         passkeys=PasskeyChallenge(db, challenges, settings.public_host),
     )
     steps = SignInSteps(step_deps)
-    refresh = RefreshService(db, clock, box, token_sessions, issuer)
+    custom_auth = CustomAuth(db, challenges, triggers)
+    migration = UserMigration(db, clock, vault, notifier, triggers)
+    refresh = RefreshService(db, clock, box, token_sessions, issuer, customization)
     return Services(
         pools=PoolService(db, clock, tokens, settings.account_id),
         pool_mfa=PoolMfaService(db, clock),
@@ -114,24 +131,33 @@ def build_services(
         domains=DomainService(db, clock, settings.account_id, settings.public_host),
         tags=TagService(db, settings.account_id),
         keys=keys,
-        users=UserService(db, clock, vault, notifier),
-        user_passwords=UserPasswordService(db, clock, vault, notifier),
+        users=UserService(db, clock, vault, notifier, triggers),
+        user_passwords=UserPasswordService(db, clock, vault, notifier, triggers),
         user_search=UserSearch(db, tokens),
         groups=GroupService(db, clock, tokens),
-        sign_up=SignUpService(db, clock, box, vault, notifier),
+        sign_up=SignUpService(db, clock, box, vault, notifier, triggers),
         token_keys=token_keys,
         issuer=issuer,
-        initiate_auth=InitiateAuth(db, box, steps, refresh),
-        respond_to_auth=RespondToAuthChallenge(step_deps, steps, clock, box),
+        initiate_auth=InitiateAuth(
+            db,
+            box,
+            steps,
+            refresh,
+            custom_auth,
+            auth_triggers,
+            migrate=migration.migrate_on_sign_in,
+        ),
+        respond_to_auth=RespondToAuthChallenge(step_deps, steps, clock, box, custom_auth),
         refresh=refresh,
         account=AccountService(db, clock, box, vault, access, password_check, token_sessions),
         user_sessions=UserSessionsService(db, clock, access, token_sessions),
         resource_servers=ResourceServerService(db, clock, tokens),
-        client_tokens=ClientTokens(db, box, issuer),
+        client_tokens=ClientTokens(db, box, issuer, customization),
         notifier=notifier,
-        account_codes=AccountCodes(db, clock, box, vault, notifier),
+        account_codes=AccountCodes(db, clock, box, vault, notifier, triggers, migration),
         mfa_settings=MfaSettings(db, clock, box, access, challenges),
         devices=devices,
         passkeys=passkeys,
+        triggers=triggers,
         self_attributes=SelfAttributes(db, clock, access, notifier),
     )

@@ -210,6 +210,7 @@ def test_outbox_message_shape(server: CognateServer, cognito: Any, public: Any) 
         "subject",
         "body",
         "code",
+        "custom_sender",
         "status",
         "attempts",
         "last_error",
@@ -223,6 +224,7 @@ def test_outbox_message_shape(server: CognateServer, cognito: Any, public: Any) 
     assert message["destination"] == "val@example.com"
     assert message["subject"] == "Your verification code"
     assert message["code"] == code_in(message["body"])
+    assert message["custom_sender"] is None
     assert before - 1 <= message["created_at"] <= time.time() + 1
 
 

@@ -11,6 +11,11 @@ anything and loses no message. Several processes share the outbox: leases (with
 
 The thread wakes when this process queues a message (the notifier sets the shared event)
 and otherwise polls.
+
+A message queued for a pool's CustomEmailSender / CustomSMSSender function goes to that
+function instead of SMTP or SMS (custom_senders.py): delivered once the function has run,
+retried like any other, but given up after three attempts (as Lambda gives up retrying
+an asynchronous invocation). It stays in the developer outbox with its state.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from cognate.config import Settings
+from cognate.delivery.custom_senders import FUNCTION_ATTEMPTS, CustomSenders, FunctionDeliveryError
 from cognate.delivery.transports import (
     DeliveryError,
     Email,
@@ -67,8 +73,10 @@ class OutboxSender:
         default_from: str,
         wake: threading.Event | None = None,
         poll_seconds: float = 0.5,
+        custom_senders: CustomSenders | None = None,
     ) -> None:
         self._db = db
+        self._custom_senders = custom_senders
         self._clock = clock
         self._notifier = notifier
         self._email = email
@@ -122,6 +130,9 @@ class OutboxSender:
     def _attempt(self, message: MessageRow) -> None:
         try:
             self._deliver(message)
+        except FunctionDeliveryError as exc:
+            self._failed(message, str(exc)[:500], attempts_allowed=FUNCTION_ATTEMPTS)
+            return
         except DeliveryError as exc:
             self._failed(message, str(exc)[:500])
             return
@@ -137,6 +148,9 @@ class OutboxSender:
         pool = self._db.read("outbox_pool", lambda c: pools_repo.by_pk(c, message.pool_pk))
         if pool is None:  # the pool was deleted after the message was queued
             raise DeliveryError("the user pool no longer exists")
+        if self._custom_senders is not None and self._custom_senders.handles(pool, content):
+            self._custom_senders.deliver(pool, content)
+            return
         if message.channel == EMAIL:
             if self._email is None:
                 raise DeliveryError("no SMTP server is configured")
@@ -158,11 +172,17 @@ class OutboxSender:
             body=str(content["body"]),
         )
 
-    def _failed(self, message: MessageRow, error: str) -> None:
+    def _failed(
+        self, message: MessageRow, error: str, *, attempts_allowed: int = MAX_ATTEMPTS
+    ) -> None:
         attempts = message.attempts
         now = self._clock.now_ms()
-        if attempts >= MAX_ATTEMPTS:
-            log.error("outbox: message %d failed for good after %d attempts", message.pk, attempts)
+        if attempts >= attempts_allowed:
+            # A custom sender function's failure is the function's to report (as in Lambda).
+            level = logging.ERROR if attempts_allowed == MAX_ATTEMPTS else logging.WARNING
+            log.log(
+                level, "outbox: message %d failed for good after %d attempts", message.pk, attempts
+            )
             self._db.write(
                 "outbox_failed", lambda c: messages_repo.mark_failed(c, message.pk, error)
             )

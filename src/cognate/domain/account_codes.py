@@ -13,10 +13,15 @@ sign-up code verifies the attribute it was sent to, which then becomes a sign-in
 where the pool has alias attributes (AliasExistsException on a conflict, unless
 ForceAliasCreation moves it). A password reset does not end the user's other sessions
 (Cognito does not).
+
+Triggers: once ConfirmSignUp or ConfirmForgotPassword is committed, the pool's
+PostConfirmation runs (account_triggers.py); ForgotPassword for a user the pool does not
+have first asks the UserMigration trigger (user_migration.py), between two transactions.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -27,7 +32,7 @@ from cognate.api.exceptions import (
     NotAuthorizedException,
     UserNotFoundException,
 )
-from cognate.domain import codes, passwords
+from cognate.domain import account_triggers, codes, custom_messages, passwords
 from cognate.domain.client_auth import ClientScope, check_secret_hash, load_client
 from cognate.domain.clock import Clock
 from cognate.domain.messages import USER_DISABLED
@@ -36,6 +41,8 @@ from cognate.domain.notifications import SMS as SMS_CHANNEL
 from cognate.domain.notifications import Notifier, Recipient, mask_destination
 from cognate.domain.secretbox import SecretBox
 from cognate.domain.sign_up import confirmation_channel
+from cognate.domain.triggers import Triggers
+from cognate.domain.user_migration import USER_MIGRATION, UserMigration
 from cognate.domain.user_passwords import recovery_channel
 from cognate.domain.user_store import PasswordVault, UserStatus, find_user, write_attributes
 from cognate.domain.usernames import EMAIL, PHONE, VERIFIED_FLAG
@@ -77,6 +84,12 @@ def simulated_details(scope: ClientScope) -> dict[str, str]:
     return {"Destination": "u***@y***", "DeliveryMedium": EMAIL_CHANNEL, "AttributeName": EMAIL}
 
 
+def _message_context(request: dict[str, Any], source: str) -> custom_messages.MessageContext:
+    """Why a public operation sends a code, for the CustomMessage and custom sender triggers."""
+    metadata = request.get("ClientMetadata") or {}
+    return custom_messages.MessageContext(source, request["ClientId"], metadata)
+
+
 def _prevents(scope: ClientScope) -> bool:
     return scope.client.settings.get("PreventUserExistenceErrors") == "ENABLED"
 
@@ -89,12 +102,16 @@ class AccountCodes:
         box: SecretBox,
         vault: PasswordVault,
         notifier: Notifier,
+        triggers: Triggers,
+        migration: UserMigration,
     ) -> None:
         self._db = db
         self._clock = clock
         self._box = box
         self._vault = vault
         self._notifier = notifier
+        self._triggers = triggers
+        self._migration = migration
 
     # ------------------------------------------------------------------ sign-up confirmation
 
@@ -102,7 +119,7 @@ class AccountCodes:
         code = request["ConfirmationCode"]
         force = bool(request.get("ForceAliasCreation", False))
 
-        def confirm_txn(conn: Connection) -> codes.Verdict:
+        def confirm_txn(conn: Connection) -> tuple[codes.Verdict, _Confirmed | None]:
             scope, user = self._client_and_user(conn, request, "SecretHash")
             if user is None:
                 if _prevents(scope):
@@ -115,7 +132,7 @@ class AccountCodes:
             now = self._clock.now_ms()
             verdict = codes.check(conn, self._notifier, user.pk, CONFIRM_SIGN_UP, code, now)
             if verdict is not codes.Verdict.MATCH:
-                return verdict
+                return verdict, None
             old = users_repo.attributes(conn, user.pk)
             new = dict(old)
             channel = confirmation_channel(scope.pool.settings, old)
@@ -123,9 +140,11 @@ class AccountCodes:
                 new[VERIFIED_FLAG[channel[0]]] = "true"
             write_attributes(conn, scope.pool, user.pk, old, new, creating=False, force_alias=force)
             users_repo.update(conn, user.pk, status=UserStatus.CONFIRMED.value, updated_at=now)
-            return verdict
+            return verdict, _confirmed(conn, scope, user)
 
-        codes.raise_for(self._db.write("confirm_sign_up", confirm_txn, conflicts=2))
+        verdict, confirmed = self._db.write("confirm_sign_up", confirm_txn, conflicts=2)
+        codes.raise_for(verdict)
+        self._post_confirmation(confirmed, account_triggers.CONFIRM_SIGN_UP, request)
         return {}
 
     def resend_confirmation_code(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -151,14 +170,20 @@ class AccountCodes:
             self._send(conn, scope, user, request["Username"], CONFIRM_SIGN_UP, medium, destination)
             return delivery_details(medium, destination)
 
-        return {"CodeDeliveryDetails": self._db.write("resend_confirmation_code", resend_txn)}
+        context = _message_context(request, custom_messages.RESEND_CODE)
+        details = self._notifier.write(self._db, "resend_confirmation_code", resend_txn, context)
+        return {"CodeDeliveryDetails": details}
 
     # ------------------------------------------------------------------ password recovery
 
     def forgot_password(self, request: dict[str, Any]) -> dict[str, Any]:
-        def forgot_txn(conn: Connection) -> dict[str, Any]:
+        migrated = False
+
+        def forgot_txn(conn: Connection) -> dict[str, Any] | ClientScope:
             scope, user = self._client_and_user(conn, request, "SecretHash")
             prevents = _prevents(scope)
+            if user is None and not migrated and self._may_migrate(scope):
+                return scope  # ask the UserMigration trigger, outside this transaction
             if user is None or not user.enabled:
                 if prevents:
                     return simulated_details(scope)
@@ -179,13 +204,21 @@ class AccountCodes:
             self._send(conn, scope, user, request["Username"], FORGOT_PASSWORD, medium, destination)
             return delivery_details(medium, destination)
 
-        return {"CodeDeliveryDetails": self._db.write("forgot_password", forgot_txn)}
+        context = _message_context(request, custom_messages.FORGOT_PASSWORD)
+        answer = self._notifier.write(self._db, "forgot_password", forgot_txn, context)
+        if isinstance(answer, ClientScope):
+            metadata = request.get("ClientMetadata") or {}
+            self._migration.migrate_for_forgot_password(answer, request["Username"], metadata)
+            migrated = True  # created or declined: either way, answer as for who is there now
+            answer = self._notifier.write(self._db, "forgot_password", forgot_txn, context)
+        assert not isinstance(answer, ClientScope)
+        return {"CodeDeliveryDetails": answer}
 
     def confirm_forgot_password(self, request: dict[str, Any]) -> dict[str, Any]:
         password = request["Password"]
         code = request["ConfirmationCode"]
 
-        def confirm_txn(conn: Connection) -> codes.Verdict:
+        def confirm_txn(conn: Connection) -> tuple[codes.Verdict, _Confirmed | None]:
             scope, user = self._client_and_user(conn, request, "SecretHash")
             if user is None or not user.enabled:
                 if _prevents(scope):
@@ -198,7 +231,7 @@ class AccountCodes:
             now = self._clock.now_ms()
             verdict = codes.check(conn, self._notifier, user.pk, FORGOT_PASSWORD, code, now)
             if verdict is not codes.Verdict.MATCH:
-                return verdict
+                return verdict, None
             pool_id = scope.pool.pool.id
             size = int(policy.get("PasswordHistorySize") or 0)
             history = self._vault.open_history(user)
@@ -217,12 +250,34 @@ class AccountCodes:
                 locked_until=0,
                 updated_at=now,
             )
-            return verdict
+            return verdict, _confirmed(conn, scope, user)
 
-        codes.raise_for(self._db.write("confirm_forgot_password", confirm_txn))
+        verdict, confirmed = self._db.write("confirm_forgot_password", confirm_txn)
+        codes.raise_for(verdict)
+        self._post_confirmation(confirmed, account_triggers.CONFIRM_FORGOT_PASSWORD, request)
         return {}
 
     # ------------------------------------------------------------------ helpers
+
+    def _may_migrate(self, scope: ClientScope) -> bool:
+        return self._triggers.configured(scope.pool.pool, USER_MIGRATION)
+
+    def _post_confirmation(
+        self, confirmed: _Confirmed | None, source: str, request: dict[str, Any]
+    ) -> None:
+        """PostConfirmation, after the confirmation is committed (if it fails, the caller
+        gets its error and the confirmation stands, as in Cognito)."""
+        if confirmed is None:
+            return
+        account_triggers.post_confirmation(
+            self._triggers,
+            confirmed.scope.pool.pool,
+            source,
+            user=confirmed.user,
+            attributes=confirmed.attributes,
+            client_id=confirmed.scope.client.client_id,
+            client_metadata=request.get("ClientMetadata") or {},
+        )
 
     def _client_and_user(
         self, conn: Connection, request: dict[str, Any], hash_member: str
@@ -251,6 +306,21 @@ class AccountCodes:
             destination=destination,
             now=self._clock.now_ms(),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Confirmed:
+    """A user just confirmed (or whose password was just reset), for PostConfirmation."""
+
+    scope: ClientScope
+    user: UserRow
+    attributes: dict[str, str]
+
+
+def _confirmed(conn: Connection, scope: ClientScope, user: UserRow) -> _Confirmed:
+    row = users_repo.by_pk(conn, user.pk)
+    assert row is not None
+    return _Confirmed(scope, row, users_repo.attributes(conn, user.pk))
 
 
 def _admin_only(settings: dict[str, Any]) -> bool:

@@ -59,6 +59,7 @@ class DevOutbox:
 
     def _view(self, row: MessageRow) -> dict[str, Any]:
         content = self._notifier.open_message(row.destination, row.message_enc)
+        sender = content.get("sender") or {}
         return {
             "id": row.pk,
             "pool_id": row.pool_id,
@@ -69,6 +70,8 @@ class DevOutbox:
             "subject": content.get("subject"),
             "body": content.get("body"),
             "code": content.get("code"),
+            # the CustomEmailSender / CustomSMSSender trigger it goes to, if any
+            "custom_sender": sender.get("trigger"),
             "status": row.status,
             "attempts": row.attempts,
             "last_error": row.last_error,

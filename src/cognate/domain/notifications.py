@@ -9,22 +9,51 @@ queues its messages as held: they wait in the developer outbox.
 
 Codes are six random digits; only an HMAC of the code under a key derived from the master
 key is stored, so neither the database nor a log reveals a code.
+
+Lambda triggers (custom_messages.py): an operation that may send runs its write through
+`Notifier.write` with a `MessageContext`. In a pool with a CustomMessage function, the
+function's text replaces the template; in a pool with a CustomEmailSender /
+CustomSMSSender function, the message is queued for that function (the outbox delivery
+hands it the code encrypted) instead of SMTP or SMS, with what its event needs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
+from cognate.domain.custom_messages import (
+    CODE_PARAMETER,
+    CUSTOM_MESSAGE,
+    USERNAME_PARAMETER,
+    CustomText,
+    MessageContext,
+    NeedsCustomMessage,
+    current_context,
+    custom_email,
+    custom_sender,
+    custom_sms,
+    enter,
+    leave,
+    run_custom_message,
+)
 from cognate.domain.secretbox import SecretBox
+from cognate.domain.triggers import Triggers, event_attributes, trigger_arn
+from cognate.storage.db import Database
 from cognate.storage.jsoncol import dumps, loads
 from cognate.storage.repos import messages as messages_repo
+from cognate.storage.repos import pools as pools_repo
+from cognate.storage.repos import users as users_repo
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EMAIL = "EMAIL"
 SMS = "SMS"
@@ -79,6 +108,34 @@ class Notifier:
         self._code_key = box.derived_key("one-time-codes")
         self._held = held_channels
         self._on_queue = on_queue
+        self._triggers: Triggers | None = None
+
+    def use_triggers(self, triggers: Triggers) -> None:
+        """Run the pools' CustomMessage functions (and queue for their custom senders)."""
+        self._triggers = triggers
+
+    def write(
+        self,
+        db: Database,
+        name: str,
+        fn: Callable[[Connection], T],
+        context: MessageContext,
+        *,
+        conflicts: int = 0,
+    ) -> T:
+        """`db.write(name, fn)` for a transaction that may send messages, for the reason
+        `context` gives. A CustomMessage function runs between two attempts, never inside
+        the transaction (see custom_messages.py)."""
+        token = enter(context)
+        try:
+            try:
+                return db.write(name, fn, conflicts=conflicts)
+            except NeedsCustomMessage as need:
+                assert self._triggers is not None
+                context.text = run_custom_message(self._triggers, context, need)
+            return db.write(name, fn, conflicts=conflicts)
+        finally:
+            leave(token)
 
     def code_hash(self, user_pk: int, purpose: str, code: str) -> str:
         message = f"{user_pk}|{purpose}|{code}".encode()
@@ -96,12 +153,16 @@ class Notifier:
         body: str,
         now: int,
         code: str | None = None,
+        settings: dict[str, Any],
     ) -> None:
-        content = {"subject": subject, "body": body, "code": code}
+        content: dict[str, Any] = {"subject": subject, "body": body, "code": code}
+        sender = self._custom_sender(conn, recipient, settings, channel)
+        if sender is not None:
+            content["sender"] = sender
         sealed = self._box.seal(dumps(content), f"outbox/{destination}")
         messages_repo.add_message(
             conn,
-            held=channel in self._held,
+            held=channel in self._held and sender is None,
             pool_pk=recipient.pool_pk,
             user_pk=recipient.user_pk,
             username=recipient.username,
@@ -117,6 +178,56 @@ class Notifier:
     def open_message(self, destination: str, sealed: str) -> dict[str, Any]:
         return dict(loads(self._box.open(sealed, f"outbox/{destination}")))
 
+    # ------------------------------------------------------------------ Lambda triggers
+
+    def _custom_text(
+        self, conn: Connection, recipient: Recipient, settings: dict[str, Any], channel: str
+    ) -> CustomText | None:
+        """The CustomMessage function's reply for this operation, None without one. A
+        medium that goes to a custom sender needs no text (the sender gets the code)."""
+        if self._triggers is None or trigger_arn(settings, CUSTOM_MESSAGE) is None:
+            return None
+        if custom_sender(settings, channel) is not None:
+            return None
+        context = self._context()
+        if context is None:
+            return None
+        if context.text is None:
+            pool = pools_repo.by_pk(conn, recipient.pool_pk)
+            user = users_repo.by_pk(conn, recipient.user_pk)
+            assert pool is not None  # the caller holds the pool and the user
+            assert user is not None
+            raise NeedsCustomMessage(pool, user, users_repo.attributes(conn, user.pk))
+        return context.text
+
+    def _custom_sender(
+        self, conn: Connection, recipient: Recipient, settings: dict[str, Any], channel: str
+    ) -> dict[str, Any] | None:
+        """What a CustomEmailSender / CustomSMSSender event needs, when the pool has one
+        for this medium (read now: the event describes the user as they were)."""
+        trigger = custom_sender(settings, channel) if self._triggers is not None else None
+        if trigger is None:
+            return None
+        context = self._context()
+        user = users_repo.by_pk(conn, recipient.user_pk)
+        if context is None or user is None:
+            return None
+        return {
+            "trigger": trigger,
+            "source": f"{trigger}_{context.source}",
+            "client_id": context.client_id,
+            "client_metadata": dict(context.client_metadata),
+            "username": user.username,
+            "user_attributes": event_attributes(user, users_repo.attributes(conn, user.pk)),
+        }
+
+    @staticmethod
+    def _context() -> MessageContext | None:
+        context = current_context()
+        if context is None:
+            log.warning("a message was sent outside Notifier.write: its triggers do not run")
+        return context
+
     def invitation(
         self,
         conn: Connection,
@@ -128,16 +239,24 @@ class Notifier:
     ) -> None:
         """Queue the welcome message on each requested medium (channel -> destination)."""
         template = (settings.get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {}
+        placeholders: tuple[str, ...] = (USERNAME_PARAMETER, CODE_PARAMETER)
+        if temporary_password is None:
+            placeholders = (USERNAME_PARAMETER,)
         for channel, destination in destinations.items():
+            text = self._custom_text(conn, recipient, settings, channel)
             if channel == EMAIL:
                 body = template.get("EmailMessage", DEFAULT_INVITE_EMAIL)
                 subject = template.get("EmailSubject", DEFAULT_INVITE_SUBJECT)
+                if text is not None:
+                    body, subject = custom_email(text, settings, body, subject, placeholders)
             else:
                 body, subject = template.get("SMSMessage", DEFAULT_INVITE_SMS), None
+                if text is not None:
+                    body = custom_sms(text, body, placeholders)
             if temporary_password is not None and "{####}" not in body:
                 continue  # Cognito does not deliver an invitation without the password
-            text = body.replace("{username}", recipient.username)
-            text = text.replace("{####}", temporary_password or "")
+            rendered = body.replace("{username}", recipient.username)
+            rendered = rendered.replace("{####}", temporary_password or "")
             self._queue(
                 conn,
                 recipient,
@@ -145,9 +264,10 @@ class Notifier:
                 channel=channel,
                 destination=destination,
                 subject=subject,
-                body=text,
+                body=rendered,
                 now=now,
                 code=temporary_password,
+                settings=settings,
             )
 
     def send_code(
@@ -172,11 +292,16 @@ class Notifier:
             now=now,
         )
         template = settings.get("VerificationMessageTemplate") or {}
+        text = self._custom_text(conn, recipient, settings, channel)
         if channel == EMAIL:
             body = template.get("EmailMessage") or DEFAULT_CODE_MESSAGE
             subject = template.get("EmailSubject") or DEFAULT_CODE_SUBJECT
+            if text is not None:
+                body, subject = custom_email(text, settings, body, subject, (CODE_PARAMETER,))
         else:
             body, subject = template.get("SmsMessage") or DEFAULT_CODE_MESSAGE, None
+            if text is not None:
+                body = custom_sms(text, body, (CODE_PARAMETER,))
         self._queue(
             conn,
             recipient,
@@ -187,6 +312,7 @@ class Notifier:
             body=body.replace("{####}", code).replace("{username}", recipient.username),
             now=now,
             code=code,
+            settings=settings,
         )
 
     def send_sign_in_code(
@@ -203,12 +329,17 @@ class Notifier:
         """Queue a one-time sign-in code (SMS MFA, email OTP, passwordless sign-in) and return
         its hash; the code lives in the sign-in's challenge session, not in the codes table."""
         code = f"{secrets.randbelow(10**digits):0{digits}d}"
+        text = self._custom_text(conn, recipient, settings, channel)
         if channel == EMAIL:
             config = settings.get("EmailMfaConfiguration") or {}
             body = config.get("Message") or DEFAULT_MFA_EMAIL
             subject = config.get("Subject") or DEFAULT_MFA_EMAIL_SUBJECT
+            if text is not None:
+                body, subject = custom_email(text, settings, body, subject, (CODE_PARAMETER,))
         else:
             body, subject = settings.get("SmsAuthenticationMessage") or DEFAULT_MFA_SMS, None
+            if text is not None:
+                body = custom_sms(text, body, (CODE_PARAMETER,))
         self._queue(
             conn,
             recipient,
@@ -219,5 +350,6 @@ class Notifier:
             body=body.replace("{####}", code),
             now=now,
             code=code,
+            settings=settings,
         )
         return self.code_hash(recipient.user_pk, "sign_in", code)

@@ -56,8 +56,9 @@ class SecretBox:
         return base64.b64encode(self._derive(b"cognate/key-check")).decode()
 
 
-def load_or_create_key_file(path: Path) -> bytes:
-    """Read the base64 master key from `path`, creating it (mode 0600) if it does not exist."""
+def load_or_create_key_file(path: Path, *, what: str = "master key") -> bytes:
+    """Read the base64 key (the master key, or `what`) from `path`, creating it (mode 0600)
+    if it does not exist."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         encoded = base64.b64encode(secrets.token_bytes(32)).decode()
@@ -71,16 +72,16 @@ def load_or_create_key_file(path: Path) -> bytes:
     for _ in range(100):  # a concurrent creator may not have written it yet
         text = path.read_text().strip()
         if text:
-            return decode_key(text, source=str(path))
+            return decode_key(text, source=str(path), what=what)
         time.sleep(0.02)
-    raise MasterKeyError(f"the master key file {path} is empty")
+    raise MasterKeyError(f"the {what} file {path} is empty")
 
 
-def decode_key(encoded: str, *, source: str) -> bytes:
+def decode_key(encoded: str, *, source: str, what: str = "master key") -> bytes:
     try:
         key = base64.b64decode(encoded, validate=True)
     except ValueError as exc:
-        raise MasterKeyError(f"the master key in {source} is not valid base64") from exc
+        raise MasterKeyError(f"the {what} in {source} is not valid base64") from exc
     if len(key) != 32:
-        raise MasterKeyError(f"the master key in {source} must decode to 32 bytes")
+        raise MasterKeyError(f"the {what} in {source} must decode to 32 bytes")
     return key

@@ -24,6 +24,11 @@ from cognate.domain.account_codes import delivery_details
 from cognate.domain.auth.access import AccessCheck, SignedIn
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.clock import Clock
+from cognate.domain.custom_messages import (
+    UPDATE_USER_ATTRIBUTE,
+    VERIFY_USER_ATTRIBUTE,
+    MessageContext,
+)
 from cognate.domain.notifications import EMAIL as EMAIL_CHANNEL
 from cognate.domain.notifications import SMS as SMS_CHANNEL
 from cognate.domain.notifications import Notifier, Recipient
@@ -58,7 +63,12 @@ class SelfAttributes:
         self._access = access
         self._notifier = notifier
 
-    def update(self, access_token: str, pairs: list[dict[str, Any]]) -> dict[str, Any]:
+    def update(
+        self,
+        access_token: str,
+        pairs: list[dict[str, Any]],
+        client_metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         signed_in = self._access.signed_in(access_token)
 
         def update_txn(conn: Connection) -> list[dict[str, str]]:
@@ -88,6 +98,7 @@ class SelfAttributes:
             )
             auto = set(scope.pool.settings.get("AutoVerifiedAttributes") or [])
             sent: list[dict[str, str]] = []
+            codes_for: list[tuple[str, str]] = []
             now = self._clock.now_ms()
             for name, channel in CONTACTS.items():
                 if name not in changes or changes[name] == old.get(name):
@@ -105,15 +116,23 @@ class SelfAttributes:
                     new[VERIFIED_FLAG[name]] = "false"
                     pending.pop(name, None)
                 if name in auto or name in pending:
-                    self._send(conn, scope, user, name, changed, now)
+                    codes_for.append((name, changed))
                     sent.append(delivery_details(channel, changed))
             write_attributes(conn, scope.pool, user.pk, old, new, creating=False, force_alias=False)
             users_repo.update(
                 conn, user.pk, pending=dumps(pending) if pending else None, updated_at=now
             )
+            # After the change: trigger functions see the user as the update left them.
+            for name, value in codes_for:
+                self._send(conn, scope, user, name, value, now)
             return sent
 
-        sent = self._db.write("update_user_attributes", update_txn, conflicts=2)
+        context = MessageContext(
+            UPDATE_USER_ATTRIBUTE, signed_in.context.client.client_id, client_metadata or {}
+        )
+        sent = self._notifier.write(
+            self._db, "update_user_attributes", update_txn, context, conflicts=2
+        )
         return {"CodeDeliveryDetailsList": sent} if sent else {}
 
     def delete(self, access_token: str, names: list[str]) -> None:
@@ -141,7 +160,9 @@ class SelfAttributes:
 
         self._db.write("delete_user_attributes", delete_txn)
 
-    def send_verification_code(self, access_token: str, name: str) -> dict[str, Any]:
+    def send_verification_code(
+        self, access_token: str, name: str, client_metadata: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         if name not in CONTACTS:
             raise InvalidParameterException(NOT_VERIFIABLE)
         signed_in = self._access.signed_in(access_token)
@@ -156,7 +177,12 @@ class SelfAttributes:
             self._send(conn, scope, user, name, value, self._clock.now_ms())
             return delivery_details(CONTACTS[name], value)
 
-        details = self._db.write("get_user_attribute_verification_code", send_txn)
+        context = MessageContext(
+            VERIFY_USER_ATTRIBUTE, signed_in.context.client.client_id, client_metadata or {}
+        )
+        details = self._notifier.write(
+            self._db, "get_user_attribute_verification_code", send_txn, context
+        )
         return {"CodeDeliveryDetails": details}
 
     def verify(self, access_token: str, name: str, code: str) -> None:

@@ -9,6 +9,13 @@ and a fresh `jti`, as Cognito's do; `auth_time` stays the time of the sign-in ac
 refreshes. Headers are `{"kid", "alg": "RS256"}` and payloads compact JSON
 with escaped slashes (`https:\/\/...`), byte for byte the form of Cognito's tokens.
 
+A PreTokenGeneration function's changes arrive as `TokenOverrides`
+(auth/token_customization.py reads them from its reply): claims added or replaced, then
+claims suppressed (so suppression wins), per token; scopes added to and suppressed from the
+access token's `scope`; and a group override that replaces `cognito:groups` in both
+tokens and `cognito:roles` / `cognito:preferred_role` in the ID token (an empty list
+removes the claim). Claims keep Cognito's order; added ones come last.
+
 The issuer is `<public URL>/<poolId>` by default, or Cognito's own
 `https://cognito-idp.<region>.amazonaws.com/<poolId>` (setting `issuer = aws`).
 
@@ -24,7 +31,7 @@ import base64
 import json
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -63,6 +70,37 @@ class Subject:
     user: UserRow
     attributes: dict[str, str]
     groups: list[GroupClaim]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupOverride:
+    """The groups, IAM roles and preferred role the tokens name instead of the user's."""
+
+    groups: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    preferred_role: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimChanges:
+    """Claims one token gains or changes (`add`), then loses (`suppress`)."""
+
+    add: dict[str, Any] = field(default_factory=dict)
+    suppress: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenOverrides:
+    """What a PreTokenGeneration function changed in the tokens about to be issued."""
+
+    id_token: ClaimChanges = field(default_factory=ClaimChanges)
+    access_token: ClaimChanges = field(default_factory=ClaimChanges)
+    scopes_add: tuple[str, ...] = ()
+    scopes_suppress: frozenset[str] = frozenset()
+    groups: GroupOverride | None = None  # None: the user's own groups
+
+
+NO_OVERRIDES = TokenOverrides()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +147,14 @@ def validity_seconds(client: ClientRow, member: str) -> int:
     return int(value) * _UNIT_SECONDS[unit]
 
 
+def group_claims(groups: list[GroupClaim]) -> GroupOverride:
+    """The user's groups as tokens name them: group names by precedence, the IAM roles of
+    those groups (each once) and the preferred role (that of the first group with one)."""
+    ordered = _ordered(groups)
+    roles = tuple(dict.fromkeys(g.role_arn for g in ordered if g.role_arn))
+    return GroupOverride(tuple(g.name for g in ordered), roles, roles[0] if roles else None)
+
+
 def readable_attributes(client: ClientRow, attributes: dict[str, str]) -> dict[str, str]:
     """The attributes the client may read: its ReadAttributes, or all but developer-only."""
     allowed = client.settings.get("ReadAttributes")
@@ -135,7 +181,12 @@ class TokenIssuer:
         return f"{self._base_url}/{pool_id}"
 
     def user_tokens(
-        self, pool: PoolRow, client: ClientRow, subject: Subject, facts: SignInFacts
+        self,
+        pool: PoolRow,
+        client: ClientRow,
+        subject: Subject,
+        facts: SignInFacts,
+        overrides: TokenOverrides = NO_OVERRIDES,
     ) -> IssuedTokens:
         now = self._clock.now_ms() // 1000
         access_seconds = validity_seconds(client, "AccessTokenValidity")
@@ -143,12 +194,12 @@ class TokenIssuer:
         issuer = self.issuer(pool.id, pool.region)
         event_id = str(uuid.uuid4())
         user = subject.user
-        groups = _ordered(subject.groups)
+        groups = overrides.groups if overrides.groups is not None else group_claims(subject.groups)
         access: dict[str, Any] = {"sub": user.sub}
         if facts.device_key:
             access["device_key"] = facts.device_key
-        if groups:
-            access["cognito:groups"] = [g.name for g in groups]
+        if groups.groups:
+            access["cognito:groups"] = list(groups.groups)
         revocable = bool(client.settings.get("EnableTokenRevocation", True))
         access.update(iss=issuer, client_id=client.client_id)
         if revocable:
@@ -164,21 +215,22 @@ class TokenIssuer:
         if revocable:
             access["jti"] = str(uuid.uuid4())
         access["username"] = user.username
+        _customize(access, overrides.access_token)
+        _rescope(access, overrides)
         claims: dict[str, Any] = {"sub": user.sub}
-        if groups:
-            claims["cognito:groups"] = [g.name for g in groups]
+        if groups.groups:
+            claims["cognito:groups"] = list(groups.groups)
         readable = readable_attributes(client, subject.attributes)
         for flag in ("email_verified", "phone_number_verified"):
             if flag in readable:
                 claims[flag] = readable[flag] == "true"
-        roles = [g.role_arn for g in groups if g.role_arn]
-        if roles:
-            claims["cognito:preferred_role"] = roles[0]
+        if groups.preferred_role:
+            claims["cognito:preferred_role"] = groups.preferred_role
         claims.update(iss=issuer, **{"cognito:username": user.username})
         if revocable:
             claims["origin_jti"] = facts.origin_jti
-        if roles:
-            claims["cognito:roles"] = list(dict.fromkeys(roles))
+        if groups.roles:
+            claims["cognito:roles"] = list(groups.roles)
         claims.update(
             aud=client.client_id,
             event_id=event_id,
@@ -192,28 +244,42 @@ class TokenIssuer:
         for name, value in readable.items():
             if name not in _BOOLEAN_ATTRIBUTES and name not in _HIDDEN_FROM_TOKENS:
                 claims[name] = _claim_value(name, value)
+        _customize(claims, overrides.id_token)
         return IssuedTokens(
             access_token=self._sign(pool, ACCESS, access),
             id_token=self._sign(pool, ID, claims),
             expires_in=access_seconds,
         )
 
-    def client_token(self, pool: PoolRow, client: ClientRow, scopes: list[str]) -> tuple[str, int]:
-        """An access token for the client itself (machine to machine): sub = client id."""
+    def client_token(
+        self,
+        pool: PoolRow,
+        client: ClientRow,
+        scopes: list[str],
+        overrides: TokenOverrides = NO_OVERRIDES,
+    ) -> tuple[str, int]:
+        """An access token for the client itself (machine to machine): sub = client id.
+        A V3_0 PreTokenGeneration function's access token changes and groups apply."""
         now = self._clock.now_ms() // 1000
         seconds = validity_seconds(client, "AccessTokenValidity")
-        claims = {
-            "sub": client.client_id,
-            "token_use": "access",
-            "scope": " ".join(scopes),
-            "auth_time": now,
-            "iss": self.issuer(pool.id, pool.region),
-            "exp": now + seconds,
-            "iat": now,
-            "version": 2,
-            "jti": str(uuid.uuid4()),
-            "client_id": client.client_id,
-        }
+        claims: dict[str, Any] = {"sub": client.client_id}
+        if overrides.groups is not None and overrides.groups.groups:
+            claims["cognito:groups"] = list(overrides.groups.groups)
+        claims.update(
+            {
+                "token_use": "access",
+                "scope": " ".join(scopes),
+                "auth_time": now,
+                "iss": self.issuer(pool.id, pool.region),
+                "exp": now + seconds,
+                "iat": now,
+                "version": 2,
+                "jti": str(uuid.uuid4()),
+                "client_id": client.client_id,
+            }
+        )
+        _customize(claims, overrides.access_token)
+        _rescope(claims, overrides)
         return self._sign(pool, ACCESS, claims), seconds
 
     def read_access_token(self, token: str) -> AccessClaims:
@@ -292,6 +358,27 @@ def _ordered(groups: list[GroupClaim]) -> list[GroupClaim]:
     """Groups by precedence (lowest first; none last), then name: the first group with a
     role gives cognito:preferred_role."""
     return sorted(groups, key=lambda g: (g.precedence is None, g.precedence or 0, g.name))
+
+
+def _customize(claims: dict[str, Any], changes: ClaimChanges) -> None:
+    """Add or replace claims (a replaced claim keeps its place), then suppress claims."""
+    claims.update(changes.add)
+    for name in changes.suppress:
+        claims.pop(name, None)
+
+
+def _rescope(access: dict[str, Any], overrides: TokenOverrides) -> None:
+    """The access token's `scope` with scopes added, then suppressed (suppression wins);
+    no `scope` claim when none is left."""
+    if not overrides.scopes_add and not overrides.scopes_suppress:
+        return
+    scopes = str(access.get("scope") or "").split()
+    scopes = list(dict.fromkeys([*scopes, *overrides.scopes_add]))
+    kept = [s for s in scopes if s not in overrides.scopes_suppress]
+    if kept:
+        access["scope"] = " ".join(kept)
+    else:
+        access.pop("scope", None)
 
 
 def _optional_str(value: Any) -> str | None:

@@ -7,7 +7,9 @@
   goes to the user's recovery channel: the pool's AccountRecoverySetting in priority
   order, or, without one, a verified phone number before a verified email (Cognito's
   legacy behaviour).
-* AdminConfirmSignUp: UNCONFIRMED becomes CONFIRMED; anything else is refused.
+* AdminConfirmSignUp: UNCONFIRMED becomes CONFIRMED; anything else is refused. The pool's
+  PostConfirmation trigger then runs (PostConfirmation_ConfirmSignUp); if it fails, the
+  caller gets its error but the user stays confirmed.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from sqlalchemy.engine import Connection
 
 from cognate.api.exceptions import InvalidParameterException, NotAuthorizedException
 from cognate.domain import passwords
+from cognate.domain.account_triggers import CONFIRM_SIGN_UP, post_confirmation
 from cognate.domain.clock import Clock
+from cognate.domain.custom_messages import FORGOT_PASSWORD, MessageContext
 from cognate.domain.notifications import EMAIL as EMAIL_CHANNEL
 from cognate.domain.notifications import SMS as SMS_CHANNEL
 from cognate.domain.notifications import Notifier, Recipient
+from cognate.domain.triggers import Triggers
 from cognate.domain.user_store import (
     PasswordVault,
     PoolScope,
@@ -35,6 +40,7 @@ from cognate.storage.db import Database
 from cognate.storage.repos import messages as messages_repo
 from cognate.storage.repos import token_sessions as token_sessions_repo
 from cognate.storage.repos import users as users_repo
+from cognate.storage.repos.users import UserRow
 
 NO_RECOVERY_CHANNEL = (  # observed
     "Cannot reset password for the user as there is no registered/verified email or phone_number"
@@ -61,12 +67,18 @@ def recovery_channel(settings: dict[str, Any], values: dict[str, str]) -> tuple[
 
 class UserPasswordService:
     def __init__(
-        self, db: Database, clock: Clock, vault: PasswordVault, notifier: Notifier
+        self,
+        db: Database,
+        clock: Clock,
+        vault: PasswordVault,
+        notifier: Notifier,
+        triggers: Triggers,
     ) -> None:
         self._db = db
         self._clock = clock
         self._vault = vault
         self._notifier = notifier
+        self._triggers = triggers
 
     def admin_set_user_password(self, region: str, request: dict[str, Any]) -> None:
         password = request["Password"]
@@ -103,7 +115,13 @@ class UserPasswordService:
 
         self._db.write("admin_set_user_password", set_txn)
 
-    def admin_reset_user_password(self, region: str, pool_id: str, username: str) -> None:
+    def admin_reset_user_password(
+        self,
+        region: str,
+        pool_id: str,
+        username: str,
+        client_metadata: dict[str, str] | None = None,
+    ) -> None:
         def reset_txn(conn: Connection) -> None:
             scope = load_scope(conn, region, pool_id)
             user = require_user(conn, scope, username, for_update=True)
@@ -124,7 +142,8 @@ class UserPasswordService:
             token_sessions_repo.revoke_of_user(conn, user.pk, now)
             self._send_reset_code(conn, scope, user.pk, username, channel, now)
 
-        self._db.write("admin_reset_user_password", reset_txn)
+        context = MessageContext(FORGOT_PASSWORD, None, client_metadata or {})
+        self._notifier.write(self._db, "admin_reset_user_password", reset_txn, context)
 
     def _send_reset_code(
         self,
@@ -145,8 +164,14 @@ class UserPasswordService:
             now=now,
         )
 
-    def admin_confirm_sign_up(self, region: str, pool_id: str, username: str) -> None:
-        def confirm_txn(conn: Connection) -> None:
+    def admin_confirm_sign_up(
+        self,
+        region: str,
+        pool_id: str,
+        username: str,
+        client_metadata: dict[str, str] | None = None,
+    ) -> None:
+        def confirm_txn(conn: Connection) -> tuple[PoolScope, UserRow, dict[str, str]]:
             scope = load_scope(conn, region, pool_id)
             user = require_user(conn, scope, username, for_update=True)
             if user.status != UserStatus.UNCONFIRMED:
@@ -157,5 +182,17 @@ class UserPasswordService:
                 conn, user.pk, status=UserStatus.CONFIRMED, updated_at=self._clock.now_ms()
             )
             messages_repo.delete_code(conn, user.pk, "confirm_sign_up")
+            confirmed = users_repo.by_pk(conn, user.pk)
+            assert confirmed is not None
+            return scope, confirmed, users_repo.attributes(conn, user.pk)
 
-        self._db.write("admin_confirm_sign_up", confirm_txn)
+        scope, user, values = self._db.write("admin_confirm_sign_up", confirm_txn)
+        post_confirmation(
+            self._triggers,
+            scope.pool,
+            CONFIRM_SIGN_UP,
+            user=user,
+            attributes=values,
+            client_id=None,
+            client_metadata=client_metadata or {},
+        )

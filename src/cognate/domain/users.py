@@ -6,7 +6,9 @@ password is taken or generated to the pool's policy and stored only as sealed SR
 material, and an invitation is queued on each requested medium unless suppressed. A user
 created this way is FORCE_CHANGE_PASSWORD until the temporary password expires or is
 replaced. Required attributes may be left out here: Cognito asks the user for them when
-they first sign in.
+they first sign in. A pool's PreSignUp trigger runs (PreSignUp_AdminCreateUser) for a
+request that passes every check, outside any transaction; it can refuse the user, and
+Cognito ignores the rest of its reply.
 
 Password-changing operations (AdminSetUserPassword, AdminResetUserPassword) and
 confirmation live in `user_passwords.py`.
@@ -26,16 +28,25 @@ from cognate.api.exceptions import (
     UsernameExistsException,
     UserNotFoundException,
 )
-from cognate.domain import messages, passwords
+from cognate.domain import custom_messages, messages, passwords
+from cognate.domain.account_triggers import (
+    ADMIN_CREATE_USER,
+    PRE_SIGN_UP,
+    name_value_map,
+    pre_sign_up,
+)
 from cognate.domain.clock import Clock
+from cognate.domain.custom_messages import MessageContext
 from cognate.domain.notifications import EMAIL as EMAIL_CHANNEL
 from cognate.domain.notifications import SMS as SMS_CHANNEL
 from cognate.domain.notifications import Notifier, Recipient
+from cognate.domain.triggers import Triggers
 from cognate.domain.user_store import (
     USER_NOT_FOUND,
     PasswordVault,
     PoolScope,
     UserStatus,
+    fetch_scope,
     find_user,
     load_scope,
     require_user,
@@ -60,48 +71,101 @@ def temporary_password_expiry(settings: dict[str, Any], now: int) -> int:
 
 class UserService:
     def __init__(
-        self, db: Database, clock: Clock, vault: PasswordVault, notifier: Notifier
+        self,
+        db: Database,
+        clock: Clock,
+        vault: PasswordVault,
+        notifier: Notifier,
+        triggers: Triggers,
     ) -> None:
         self._db = db
         self._clock = clock
         self._vault = vault
         self._notifier = notifier
+        self._triggers = triggers
 
     # ------------------------------------------------------------------ create
 
     def admin_create_user(self, region: str, request: dict[str, Any]) -> dict[str, Any]:
         action = request.get("MessageAction")
         mediums = list(dict.fromkeys(request.get("DesiredDeliveryMediums") or []))
+        sub = str(uuid.uuid4())
+        if action != "RESEND":
+            self._pre_sign_up(region, request, mediums, sub)
 
         def create_txn(conn: Connection) -> dict[str, Any]:
             scope = load_scope(conn, region, request["UserPoolId"], lock=True)
             if action == "RESEND":
                 return self._resend(conn, scope, request, mediums)
-            return self._create(conn, scope, request, mediums)
+            return self._create(conn, scope, request, mediums, sub)
 
-        return self._db.write("admin_create_user", create_txn, conflicts=2)
+        context = MessageContext(
+            custom_messages.ADMIN_CREATE_USER, None, request.get("ClientMetadata") or {}
+        )
+        return self._notifier.write(self._db, "admin_create_user", create_txn, context, conflicts=2)
 
-    def _create(
+    def _pre_sign_up(
+        self, region: str, request: dict[str, Any], mediums: list[str], sub: str
+    ) -> None:
+        """PreSignUp_AdminCreateUser, for a request that passes every check (Cognito
+        ignores the function's reply: it can only refuse the user)."""
+        pool = fetch_scope(self._db.fetch, region, request["UserPoolId"]).pool
+        if not self._triggers.configured(pool, PRE_SIGN_UP):
+            return
+
+        def check_txn(conn: Connection) -> tuple[PoolScope, str, dict[str, str]]:
+            scope = load_scope(conn, region, request["UserPoolId"])
+            username, values = self._check_new(conn, scope, request, mediums)
+            return scope, username or sub, values
+
+        scope, username, values = self._db.read("admin_create_user_check", check_txn)
+        pre_sign_up(
+            self._triggers,
+            scope.pool,
+            ADMIN_CREATE_USER,
+            username=username,
+            client_id=None,
+            attributes=values,
+            validation_data=name_value_map(request.get("ValidationData")),
+            client_metadata=request.get("ClientMetadata") or {},
+        )
+
+    def _check_new(
         self, conn: Connection, scope: PoolScope, request: dict[str, Any], mediums: list[str]
-    ) -> dict[str, Any]:
+    ) -> tuple[str | None, dict[str, str]]:
+        """What AdminCreateUser refuses before the user exists: (the username, None when
+        generated, and the attribute values)."""
         requested = request["Username"]
         username, from_username = scope.sign_in.new_user_name(requested)
         values = scope.schema.check_new(request.get("UserAttributes") or [])
         values.update(from_username)
         _check_verified_flags(values)
+        if request.get("MessageAction") != "SUPPRESS":
+            _destinations(values, mediums)
+        if find_user(conn, scope, requested) is not None:
+            raise UsernameExistsException("User account already exists")
+        temporary = request.get("TemporaryPassword") or None
+        if temporary is not None:
+            policy = passwords.policy_of(scope.settings)
+            passwords.check_policy(temporary, policy, passwords.PREFIX_ADMIN_CREATE)
+        return username, values
+
+    def _create(
+        self,
+        conn: Connection,
+        scope: PoolScope,
+        request: dict[str, Any],
+        mediums: list[str],
+        sub: str,
+    ) -> dict[str, Any]:
+        requested = request["Username"]
+        username, values = self._check_new(conn, scope, request, mediums)
         destinations = {}
         if request.get("MessageAction") != "SUPPRESS":
             destinations = _destinations(values, mediums)
-        sub = str(uuid.uuid4())
         username = username or sub
-        if find_user(conn, scope, requested) is not None:
-            raise UsernameExistsException("User account already exists")
         policy = passwords.policy_of(scope.settings)
-        temporary = request.get("TemporaryPassword") or None
-        if temporary is not None:
-            passwords.check_policy(temporary, policy, passwords.PREFIX_ADMIN_CREATE)
-        else:
-            temporary = passwords.generate_temporary(policy)
+        temporary = request.get("TemporaryPassword") or passwords.generate_temporary(policy)
         now = self._clock.now_ms()
         record = passwords.make_record(scope.pool.id, username, temporary)
         row: dict[str, Any] = {
@@ -232,12 +296,28 @@ class UserService:
                 else:
                     new[name] = value
             now = self._clock.now_ms()
-            self._contact_changes(conn, scope, user, old, new, changes, now)
+            to_verify = self._contact_changes(conn, scope, user, old, new, changes)
             _check_verified_flags(new)
             write_attributes(conn, scope, user.pk, old, new, creating=False, force_alias=True)
             users_repo.update(conn, user.pk, updated_at=now)
+            # After the change: trigger functions see the user as the update left them.
+            for name, channel, destination in to_verify:
+                self._notifier.send_code(
+                    conn,
+                    Recipient(scope.pool.pk, user.pk, user.username),
+                    scope.settings,
+                    purpose=f"verify:{name}",
+                    channel=channel,
+                    destination=destination,
+                    now=now,
+                )
 
-        self._db.write("admin_update_user_attributes", update_txn, conflicts=2)
+        context = MessageContext(
+            custom_messages.UPDATE_USER_ATTRIBUTE, None, request.get("ClientMetadata") or {}
+        )
+        self._notifier.write(
+            self._db, "admin_update_user_attributes", update_txn, context, conflicts=2
+        )
 
     def _contact_changes(
         self,
@@ -247,11 +327,12 @@ class UserService:
         old: dict[str, str],
         new: dict[str, str],
         changes: dict[str, str],
-        now: int,
-    ) -> None:
+    ) -> list[tuple[str, str, str]]:
         """A changed email or phone is unverified unless the request verifies it; with
-        auto-verification on, the user is sent a code for it."""
+        auto-verification on, the user is to be sent a code for it: (attribute, channel,
+        destination) of each such code."""
         auto = set(scope.settings.get("AutoVerifiedAttributes") or [])
+        to_verify: list[tuple[str, str, str]] = []
         for name, flag, channel in (
             (EMAIL, "email_verified", EMAIL_CHANNEL),
             (PHONE, "phone_number_verified", SMS_CHANNEL),
@@ -267,15 +348,8 @@ class UserService:
                 continue
             new[flag] = "false"
             if name in auto:
-                self._notifier.send_code(
-                    conn,
-                    Recipient(scope.pool.pk, user.pk, user.username),
-                    scope.settings,
-                    purpose=f"verify:{name}",
-                    channel=channel,
-                    destination=changes[name],
-                    now=now,
-                )
+                to_verify.append((name, channel, changes[name]))
+        return to_verify
 
     def admin_delete_user_attributes(
         self, region: str, pool_id: str, username: str, names: list[str]

@@ -12,34 +12,35 @@ from cognate.services import Services
 Params = dict[str, Any]
 
 
-def _activity(ctx: RequestContext) -> Activity:
-    return Activity(ip=ctx.source_ip, device_type=ctx.user_agent)
+def _activity(ctx: RequestContext, p: Params | None = None) -> Activity:
+    metadata = (p or {}).get("ClientMetadata") or {}
+    return Activity(ip=ctx.source_ip, device_type=ctx.user_agent, client_metadata=metadata)
 
 
 @operation("InitiateAuth")
 def initiate_auth(svc: Services, ctx: RequestContext, p: Params) -> Params:
-    return svc.initiate_auth.initiate(ctx.region, p, admin=False, activity=_activity(ctx))
+    return svc.initiate_auth.initiate(ctx.region, p, admin=False, activity=_activity(ctx, p))
 
 
 @operation("AdminInitiateAuth")
 def admin_initiate_auth(svc: Services, ctx: RequestContext, p: Params) -> Params:
-    return svc.initiate_auth.initiate(ctx.region, p, admin=True, activity=_activity(ctx))
+    return svc.initiate_auth.initiate(ctx.region, p, admin=True, activity=_activity(ctx, p))
 
 
 @operation("RespondToAuthChallenge")
 def respond_to_auth_challenge(svc: Services, ctx: RequestContext, p: Params) -> Params:
-    return svc.respond_to_auth.respond(ctx.region, p, admin=False, activity=_activity(ctx))
+    return svc.respond_to_auth.respond(ctx.region, p, admin=False, activity=_activity(ctx, p))
 
 
 @operation("AdminRespondToAuthChallenge")
 def admin_respond_to_auth_challenge(svc: Services, ctx: RequestContext, p: Params) -> Params:
-    return svc.respond_to_auth.respond(ctx.region, p, admin=True, activity=_activity(ctx))
+    return svc.respond_to_auth.respond(ctx.region, p, admin=True, activity=_activity(ctx, p))
 
 
 @operation("GetTokensFromRefreshToken")
 def get_tokens_from_refresh_token(svc: Services, ctx: RequestContext, p: Params) -> Params:
     scope = svc.refresh.client_scope(p["ClientId"])
-    return svc.refresh.get_tokens(scope, p, _activity(ctx))
+    return svc.refresh.get_tokens(scope, p, _activity(ctx, p))
 
 
 @operation("GetUser")

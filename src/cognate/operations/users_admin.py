@@ -50,7 +50,9 @@ def admin_enable_user(svc: Services, ctx: RequestContext, p: Params) -> None:
 
 @operation("AdminResetUserPassword")
 def admin_reset_user_password(svc: Services, ctx: RequestContext, p: Params) -> None:
-    svc.user_passwords.admin_reset_user_password(ctx.region, p["UserPoolId"], p["Username"])
+    svc.user_passwords.admin_reset_user_password(
+        ctx.region, p["UserPoolId"], p["Username"], p.get("ClientMetadata")
+    )
 
 
 @operation("AdminSetUserPassword")
@@ -60,7 +62,9 @@ def admin_set_user_password(svc: Services, ctx: RequestContext, p: Params) -> No
 
 @operation("AdminConfirmSignUp")
 def admin_confirm_sign_up(svc: Services, ctx: RequestContext, p: Params) -> None:
-    svc.user_passwords.admin_confirm_sign_up(ctx.region, p["UserPoolId"], p["Username"])
+    svc.user_passwords.admin_confirm_sign_up(
+        ctx.region, p["UserPoolId"], p["Username"], p.get("ClientMetadata")
+    )
 
 
 @operation("ListUsers")

@@ -39,7 +39,9 @@ def confirm_forgot_password(svc: Services, ctx: RequestContext, p: Params) -> Pa
 
 @operation("UpdateUserAttributes")
 def update_user_attributes(svc: Services, ctx: RequestContext, p: Params) -> Params:
-    return svc.self_attributes.update(p["AccessToken"], p["UserAttributes"])
+    return svc.self_attributes.update(
+        p["AccessToken"], p["UserAttributes"], p.get("ClientMetadata")
+    )
 
 
 @operation("DeleteUserAttributes")
@@ -50,7 +52,9 @@ def delete_user_attributes(svc: Services, ctx: RequestContext, p: Params) -> Par
 
 @operation("GetUserAttributeVerificationCode")
 def get_user_attribute_verification_code(svc: Services, ctx: RequestContext, p: Params) -> Params:
-    return svc.self_attributes.send_verification_code(p["AccessToken"], p["AttributeName"])
+    return svc.self_attributes.send_verification_code(
+        p["AccessToken"], p["AttributeName"], p.get("ClientMetadata")
+    )
 
 
 @operation("VerifyUserAttribute")

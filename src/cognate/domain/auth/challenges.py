@@ -18,6 +18,7 @@ password policy or history), the session stays usable so that the user can corre
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -40,10 +41,12 @@ from cognate.domain.auth.context import (
     require_parameter,
     user_by_pk,
 )
+from cognate.domain.auth.custom_auth import CUSTOM_CHALLENGE, CustomAuth, with_result
 from cognate.domain.auth.device_auth import DEVICE_PASSWORD_VERIFIER, DEVICE_SRP_AUTH
 from cognate.domain.auth.mfa_challenge import CODE_CHALLENGES, SELECT_MFA_TYPE
 from cognate.domain.auth.password_check import NEW_PASSWORD_REQUIRED
 from cognate.domain.auth.steps import PASSWORDLESS, SELECT_CHALLENGE, SignInSteps, StepDeps
+from cognate.domain.auth.token_customization import AUTHENTICATE_DEVICE, NEW_PASSWORD_CHALLENGE
 from cognate.domain.auth.token_sessions import Activity
 from cognate.domain.challenge_sessions import INVALID_SESSION, OTHER_USERS_SESSION, Challenge
 from cognate.domain.client_auth import ClientScope
@@ -68,16 +71,25 @@ _ANSWERABLE = frozenset(
         WEB_AUTHN,
         DEVICE_SRP_AUTH,
         DEVICE_PASSWORD_VERIFIER,
+        CUSTOM_CHALLENGE,
     }
 )
 
 
 class RespondToAuthChallenge:
-    def __init__(self, deps: StepDeps, steps: SignInSteps, clock: Clock, box: SecretBox) -> None:
+    def __init__(
+        self,
+        deps: StepDeps,
+        steps: SignInSteps,
+        clock: Clock,
+        box: SecretBox,
+        custom: CustomAuth,
+    ) -> None:
         self._d = deps
         self._steps = steps
         self._clock = clock
         self._box = box
+        self._custom = custom
 
     def respond(
         self, region: str, request: dict[str, Any], *, admin: bool, activity: Activity
@@ -113,6 +125,8 @@ class RespondToAuthChallenge:
             return self._mfa(scope, challenge, session, responses, activity)
         if name == WEB_AUTHN:
             return self._passkey(scope, challenge, responses, activity)
+        if name == CUSTOM_CHALLENGE:
+            return self._custom_answer(scope, challenge, session, responses, activity)
         if name in (DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER):
             return self._device(scope, challenge, responses, activity)
         answer = responses.get("ANSWER") if name == SELECT_CHALLENGE else name
@@ -167,6 +181,27 @@ class RespondToAuthChallenge:
         device_key = responses.get("DEVICE_KEY") or None
         return self._steps.after_mfa(scope, found, activity, device_key)
 
+    # ------------------------------------------------------------------------- custom
+
+    def _custom_answer(
+        self,
+        scope: ClientScope,
+        challenge: Challenge,
+        session: str,
+        responses: dict[str, str],
+        activity: Activity,
+    ) -> dict[str, Any]:
+        """A CUSTOM_CHALLENGE answer: VerifyAuthChallengeResponse, then the next round."""
+        found = self._challenged_user(challenge) if challenge.user_pk is not None else None
+        answer = responses.get("ANSWER")
+        if answer is None:
+            self._d.challenges.release(session)
+            raise InvalidParameterException("Missing required parameter ANSWER")
+        given = str(challenge.state.get("given") or challenge.state.get("username") or "")
+        custom = self._custom.verify(scope, found, challenge.state, answer, activity)
+        outcome = self._custom.next_round(scope, found, given, activity, custom)
+        return self._steps.custom_outcome(scope, found, given, outcome, activity, custom)
+
     # ------------------------------------------------------------------------- devices
 
     def _device(
@@ -181,7 +216,9 @@ class RespondToAuthChallenge:
         if challenge.name == DEVICE_SRP_AUTH:
             return device_auth.start(scope, found, challenge, responses)
         device_key = device_auth.verify(challenge, found, responses)
-        return self._d.completion.sign_in(scope, found, activity=activity, device_key=device_key)
+        return self._d.completion.sign_in(
+            scope, found, activity=activity, device_key=device_key, source=AUTHENTICATE_DEVICE
+        )
 
     # ------------------------------------------------------------------------- SRP proof
 
@@ -209,9 +246,19 @@ class RespondToAuthChallenge:
         self._d.passwords.before_password(user)
         record = self._d.vault.open(user)
         pool_id = scope.pool.pool.id
-        if record is None or not srp_exchange.signature_matches(
+        matched = record is not None and srp_exchange.signature_matches(
             exchange, srp.pool_name(pool_id), int(record.verifier, 16), block, signed, signature
-        ):
+        )
+        custom = challenge.state.get("custom")
+        if custom is not None:  # CUSTOM_AUTH's password step: DefineAuthChallenge decides
+            if not matched:
+                with contextlib.suppress(NotAuthorizedException):
+                    self._d.passwords.failed(user)  # counts toward the lockout
+            custom = with_result(custom, srp_exchange.PASSWORD_VERIFIER, matched)
+            given = str(challenge.state.get("given") or user.username)
+            outcome = self._custom.next_round(scope, found, given, activity, custom)
+            return self._steps.custom_outcome(scope, found, given, outcome, activity, custom)
+        if not matched:
             self._d.passwords.failed(user)
         device_key = responses.get("DEVICE_KEY") or challenge.state.get("device_key")
         return self._steps.after_password(scope, found, activity, device_key or None)
@@ -276,7 +323,9 @@ class RespondToAuthChallenge:
         updated = user_by_pk(self._d.db, user.pk)
         if updated is None:
             raise NotAuthorizedException(INVALID_SESSION)
-        return self._steps.after_new_password(scope, updated, activity)
+        return self._steps.after_new_password(
+            scope, updated, activity, source=NEW_PASSWORD_CHALLENGE
+        )
 
     def _checked_answer(
         self, scope: ClientScope, found: SignInUser, responses: dict[str, str]

@@ -6,7 +6,10 @@ of the client's two during rotation, compared in constant time). Scopes are cust
 of the pool's resource servers that the client's AllowedOAuthScopes grant; without
 Scopes the token carries all of them. The token has `sub` = `client_id` = the client id,
 `token_use` access, `version` 2 and no user claims, and lives for the client's access
-token validity.
+token validity. A V3_0 PreTokenGeneration function (TokenGeneration_ClientCredentials)
+may change its claims and scopes; it runs after every check, outside any transaction.
+GetClientToken declares none of the Lambda errors, so a failing function is an
+InvalidParameterException carrying the message Cognito gives those errors.
 """
 
 from __future__ import annotations
@@ -16,14 +19,21 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from cognate.api.exceptions import InvalidParameterException, NotAuthorizedException
+from cognate.api.exceptions import (
+    InvalidLambdaResponseException,
+    InvalidParameterException,
+    NotAuthorizedException,
+    UnexpectedLambdaException,
+    UserLambdaValidationException,
+)
 from cognate.domain import messages
 from cognate.domain.auth.context import load_public
+from cognate.domain.auth.token_customization import TokenCustomization
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.client_settings import STANDARD_SCOPES
 from cognate.domain.resource_servers import custom_scopes
 from cognate.domain.secretbox import SecretBox
-from cognate.domain.tokens import TokenIssuer
+from cognate.domain.tokens import TokenIssuer, TokenOverrides
 from cognate.storage.db import Database
 from cognate.storage.repos import clients as clients_repo
 
@@ -31,10 +41,17 @@ CLIENT_TOKEN_FLOW = "ALLOW_CLIENT_TOKEN_AUTH"
 
 
 class ClientTokens:
-    def __init__(self, db: Database, box: SecretBox, issuer: TokenIssuer) -> None:
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox,
+        issuer: TokenIssuer,
+        customization: TokenCustomization,
+    ) -> None:
         self._db = db
         self._box = box
         self._issuer = issuer
+        self._customization = customization
 
     def get_client_token(self, request: dict[str, Any]) -> dict[str, Any]:
         client_id = request["ClientId"]
@@ -63,7 +80,8 @@ class ClientTokens:
         for name in requested:
             if name not in granted:
                 raise InvalidParameterException(messages.scope_does_not_exist(name))
-        token, seconds = self._issuer.client_token(scope.pool.pool, client, requested)
+        overrides = self._overrides(scope, requested, request.get("ClientMetadata") or {})
+        token, seconds = self._issuer.client_token(scope.pool.pool, client, requested, overrides)
         return {
             "ClientAuthenticationResult": {
                 "AccessToken": token,
@@ -71,3 +89,15 @@ class ClientTokens:
                 "TokenType": "Bearer",
             }
         }
+
+    def _overrides(
+        self, scope: ClientScope, scopes: list[str], metadata: dict[str, str]
+    ) -> TokenOverrides:
+        try:
+            return self._customization.for_client(scope.pool.pool, scope.client, scopes, metadata)
+        except (
+            UserLambdaValidationException,
+            UnexpectedLambdaException,
+            InvalidLambdaResponseException,
+        ) as exc:
+            raise InvalidParameterException(exc.message) from None

@@ -1,14 +1,15 @@
-"""The last step of every successful sign-in: a token session, then signed tokens.
+"""The last step of every successful sign-in: the PreTokenGeneration and
+PostAuthentication triggers, a token session, then signed tokens.
 
-One write transaction records the sign-in (clears the lockout count if there was one,
-applies what the final step changes, e.g. a new password, starts the token session); the
-user's groups are read in one statement and the RSA signatures made after it commits, so
-the database is never held for them.
+The triggers run before anything is written, so a failing one leaves no session. One
+write transaction then records the sign-in (clears the lockout count if there was one,
+records the device, starts the token session); the user's groups are read in one
+statement before it and the RSA signatures made after it commits, so the database is
+never held for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -16,7 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from cognate.api.exceptions import UserNotFoundException
 from cognate.domain.auth import lockout
-from cognate.domain.auth.context import SignInUser, groups_of, user_by_pk
+from cognate.domain.auth.auth_triggers import AuthTriggers
+from cognate.domain.auth.context import SignInUser, groups_of
+from cognate.domain.auth.token_customization import AUTHENTICATION, TokenCustomization
 from cognate.domain.auth.token_sessions import Activity, Started, TokenSessions
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.clock import Clock
@@ -53,12 +56,16 @@ class Completion:
         sessions: TokenSessions,
         issuer: TokenIssuer,
         devices: DeviceService,
+        auth_triggers: AuthTriggers,
+        customization: TokenCustomization,
     ) -> None:
         self._db = db
         self._clock = clock
         self._sessions = sessions
         self._issuer = issuer
         self._devices = devices
+        self._auth_triggers = auth_triggers
+        self._customization = customization
 
     def sign_in(
         self,
@@ -67,19 +74,23 @@ class Completion:
         *,
         activity: Activity,
         device_key: str | None = None,
-        before: Callable[[Connection], None] | None = None,
+        source: str = AUTHENTICATION,
     ) -> dict[str, Any]:
-        """Finish a sign-in: `before` runs first in the same transaction (a new password,
-        attributes). Returns the operation's response."""
+        """Finish a sign-in. `source` is the PreTokenGeneration triggerSource. The triggers
+        run first, so that one that fails leaves no session behind. Returns the operation's
+        response."""
         client = scope.client
         pool = scope.pool.pool
         refresh_ms = validity_seconds(client, "RefreshTokenValidity") * 1000
         user = found.row
         new_device: list[DeviceRow] = []
+        subject = subject_of(self._db, found)
+        metadata = activity.client_metadata
+        overrides = self._customization.for_user(pool, client, subject, source, metadata)
+        new_device_used = device_key is None and tracking(pool.settings)
+        self._auth_triggers.post_authentication(scope, found, activity, new_device_used)
 
         def record(conn: Connection) -> Started:
-            if before is not None:
-                before(conn)
             lockout.reset(conn, user)
             now = self._clock.now_ms()
             key = device_key
@@ -103,11 +114,7 @@ class Completion:
             started = self._db.write("sign_in", record)
         except IntegrityError:  # the user was deleted meanwhile (the session's foreign key)
             raise UserNotFoundException(USER_NOT_FOUND) from None
-        current = found if before is None else user_by_pk(self._db, user.pk)
-        if current is None:
-            raise UserNotFoundException(USER_NOT_FOUND)
-        subject = subject_of(self._db, current)
-        tokens = self._issuer.user_tokens(pool, client, subject, started.facts)
+        tokens = self._issuer.user_tokens(pool, client, subject, started.facts, overrides)
         result = authentication_result(tokens, started.refresh_token)
         if new_device:
             result["NewDeviceMetadata"] = {

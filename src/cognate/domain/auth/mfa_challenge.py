@@ -9,7 +9,8 @@ after AssociateSoftwareToken / VerifySoftwareToken on the challenge's session. I
 OPTIONAL pool, users without a factor sign in without MFA.
 
 SMS_MFA and EMAIL_OTP send a six-digit code through the outbox (the pool's
-SmsAuthenticationMessage / EmailMfaConfiguration, or Cognito's defaults); only its hash is
+SmsAuthenticationMessage / EmailMfaConfiguration, or Cognito's defaults, or what the pool's
+CustomMessage trigger writes, or through its custom sender trigger); only its hash is
 kept, in the challenge session; the right code marks the phone number or email address it
 went to verified (as Cognito documents). SOFTWARE_TOKEN_MFA checks the user's authenticator,
 each time step once (TOTP counts as enabled only while the user has a verified authenticator:
@@ -36,6 +37,7 @@ from cognate.domain.auth.context import SignInUser
 from cognate.domain.challenge_sessions import Challenge, ChallengeSessions, session_minutes
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.clock import Clock
+from cognate.domain.custom_messages import AUTHENTICATION, MessageContext
 from cognate.domain.mfa_settings import MFA_SETUP, matching_step
 from cognate.domain.notifications import EMAIL, SMS, Notifier, Recipient, mask_destination
 from cognate.domain.secretbox import SecretBox
@@ -157,7 +159,10 @@ class MfaChallenges:
             state = {"code_hash": holder["hash"], **carry}
             return self._session(conn, scope, found, factor, state)
 
-        session = self._db.write("mfa_code", send_and_open)
+        # A CustomMessage trigger writes it (CustomMessage_Authentication; InitiateAuth and
+        # RespondToAuthChallenge hand ClientMetadata to other triggers only).
+        context = MessageContext(AUTHENTICATION, scope.client.client_id)
+        session = self._notifier.write(self._db, "mfa_code", send_and_open, context)
         return {
             "ChallengeName": factor,
             "Session": session,

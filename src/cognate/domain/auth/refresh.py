@@ -10,6 +10,10 @@ REFRESH_TOKEN_AUTH (Cognito's rule).
 A refresh token of another client, an unknown one, or one without the DEVICE_KEY its
 session was started with is "Invalid Refresh Token."; a revoked one "Refresh Token has
 been revoked"; the user must still exist and be enabled.
+
+The PreTokenGeneration trigger runs with TokenGeneration_RefreshTokens (clientMetadata
+only from GetTokensFromRefreshToken: InitiateAuth passes none to it) before anything is
+written, so a failing function leaves the session as it was (no rotation).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from cognate.domain.auth.context import (
     require_flow,
     require_parameter,
 )
+from cognate.domain.auth.token_customization import REFRESH_TOKENS, TokenCustomization
 from cognate.domain.auth.token_sessions import Activity, TokenSessions, session_tracking
 from cognate.domain.client_auth import ClientScope, secret_hash
 from cognate.domain.clock import Clock
@@ -62,12 +67,14 @@ class RefreshService:
         box: SecretBox,
         sessions: TokenSessions,
         issuer: TokenIssuer,
+        customization: TokenCustomization,
     ) -> None:
         self._db = db
         self._clock = clock
         self._box = box
         self._sessions = sessions
         self._issuer = issuer
+        self._customization = customization
 
     def client_scope(self, client_id: str) -> ClientScope:
         return client_of(self._db, client_id)
@@ -86,7 +93,7 @@ class RefreshService:
         hit = self._valid(scope, token, params.get("DEVICE_KEY"))
         found = self._user(hit)
         self._check_secret_hash(scope, found, params.get("SECRET_HASH"), params.get("USERNAME"))
-        result = self._issue(scope, hit, found, token, activity, rotate=False)
+        result = self._issue(scope, hit, found, token, activity, rotate=False, metadata={})
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
     def get_tokens(
@@ -102,7 +109,10 @@ class RefreshService:
                 "Refresh token has been used already and is no longer valid"
             )
         found = self._user(hit)
-        result = self._issue(scope, hit, found, token, activity, rotate=rotates(scope))
+        metadata = activity.client_metadata
+        result = self._issue(
+            scope, hit, found, token, activity, rotate=rotates(scope), metadata=metadata
+        )
         return {"AuthenticationResult": result}
 
     # ------------------------------------------------------------------------- internals
@@ -193,11 +203,15 @@ class RefreshService:
         activity: Activity,
         *,
         rotate: bool,
+        metadata: dict[str, str],
     ) -> dict[str, Any]:
-        """New tokens of the session. The session's activity is recorded only where it can
-        be seen (session tracking enabled) or must be (rotation): otherwise a refresh
-        writes nothing."""
+        """New tokens of the session, as the PreTokenGeneration function (if any) has them.
+        The session's activity is recorded only where it can be seen (session tracking
+        enabled) or must be (rotation): otherwise a refresh writes nothing."""
         session = hit.session
+        pool, client = scope.pool.pool, scope.client
+        subject = subject_of(self._db, found)
+        overrides = self._customization.for_user(pool, client, subject, REFRESH_TOKENS, metadata)
         new_token: str | None = None
         tracking = session_tracking(scope.pool.pool)["UserSessionTracking"] == "ENABLED"
         if rotate or tracking:
@@ -208,7 +222,6 @@ class RefreshService:
                 return self._sessions.rotate(conn, hit, token) if rotate else None
 
             new_token = self._db.write("refresh_tokens", record)
-        subject = subject_of(self._db, found)
         facts = SignInFacts(session.origin_jti, session.auth_time // 1000, session.device_key)
-        tokens = self._issuer.user_tokens(scope.pool.pool, scope.client, subject, facts)
+        tokens = self._issuer.user_tokens(pool, client, subject, facts, overrides)
         return authentication_result(tokens, new_token)

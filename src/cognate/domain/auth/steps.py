@@ -13,15 +13,21 @@ from typing import Any
 
 import orjson
 
-from cognate.api.exceptions import NotAuthorizedException, UserNotFoundException
+from cognate.api.exceptions import (
+    InvalidParameterException,
+    NotAuthorizedException,
+    UserNotFoundException,
+)
 from cognate.domain import messages
 from cognate.domain.auth import srp_exchange
 from cognate.domain.auth.completion import Completion
 from cognate.domain.auth.context import SignInUser, prevents_user_existence_errors, unknown_user
+from cognate.domain.auth.custom_auth import ISSUE_TOKENS
 from cognate.domain.auth.device_auth import DeviceAuth, replaces_mfa
 from cognate.domain.auth.mfa_challenge import SMS_OTP, MfaChallenges
 from cognate.domain.auth.passkey_challenge import PasskeyChallenge, passkey_mfa
 from cognate.domain.auth.password_check import NEW_PASSWORD_REQUIRED, PasswordCheck
+from cognate.domain.auth.token_customization import AUTHENTICATION
 from cognate.domain.auth.token_sessions import Activity
 from cognate.domain.challenge_sessions import ChallengeSessions
 from cognate.domain.client_auth import ClientScope
@@ -80,8 +86,10 @@ class SignInSteps:
         username: str,
         srp_a: str,
         device_key: str | None = None,
+        extra_state: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """USER_SRP_AUTH (and USER_AUTH's PASSWORD_SRP): the PASSWORD_VERIFIER challenge."""
+        """USER_SRP_AUTH (and USER_AUTH's PASSWORD_SRP, CUSTOM_AUTH's PASSWORD_VERIFIER): the
+        PASSWORD_VERIFIER challenge; `extra_state` rides along in its session."""
         big_a = srp_exchange.parse_a(srp_a)
         pool = scope.pool.pool
         user_pk: int | None = None
@@ -99,7 +107,7 @@ class SignInSteps:
                 user.username, int(record.salt, 16), int(record.verifier, 16), big_a
             )
             user_pk = user.pk
-        state: dict[str, Any] = {**exchange.to_state(), "given": username}
+        state: dict[str, Any] = {**exchange.to_state(), "given": username, **(extra_state or {})}
         if device_key:
             state["device_key"] = device_key
 
@@ -134,9 +142,11 @@ class SignInSteps:
         found: SignInUser,
         activity: Activity,
         device_key: str | None = None,
+        source: str = AUTHENTICATION,
     ) -> dict[str, Any]:
         """The password step is done: the device proof or MFA challenge the user owes
-        (a remembered device can stand in for MFA), or tokens."""
+        (a remembered device can stand in for MFA), or tokens (`source`: the
+        PreTokenGeneration triggerSource when they come now)."""
         device = self._d.device_auth.device(found, device_key)
         confirmed = device is not None and device.confirmed
         if device is not None and confirmed and replaces_mfa(scope, device):
@@ -145,7 +155,7 @@ class SignInSteps:
         challenge = self._d.mfa.required(scope, found, carry)
         if challenge is not None:
             return challenge
-        return self.after_mfa(scope, found, activity, device_key)
+        return self.after_mfa(scope, found, activity, device_key, source=source)
 
     def after_mfa(
         self,
@@ -154,6 +164,7 @@ class SignInSteps:
         activity: Activity,
         device_key: str | None,
         mfa_session: str | None = None,
+        source: str = AUTHENTICATION,
     ) -> dict[str, Any]:
         """MFA is done (or was not needed): prove a confirmed device, or finish.
         `mfa_session` is the session the MFA answer came with, which the device step keeps."""
@@ -161,7 +172,9 @@ class SignInSteps:
         if device is not None and device.confirmed:
             return self._d.device_auth.challenge(scope, found, device, mfa_session)
         key = device.device_key if device is not None else None
-        return self._d.completion.sign_in(scope, found, activity=activity, device_key=key)
+        return self._d.completion.sign_in(
+            scope, found, activity=activity, device_key=key, source=source
+        )
 
     def new_password_challenge(self, scope: ClientScope, found: SignInUser) -> dict[str, Any]:
         user = found.row
@@ -177,6 +190,37 @@ class SignInSteps:
                 "userAttributes": _json(current),
             },
         }
+
+    # ----------------------------------------------------------------- custom sign-in
+
+    def check_can_sign_in(self, found: SignInUser) -> None:
+        """The user may try to sign in now (enabled, confirmed, not locked out)."""
+        self._d.passwords.before_password(found.row)
+
+    def custom_outcome(
+        self,
+        scope: ClientScope,
+        found: SignInUser | None,
+        username: str,
+        outcome: str | dict[str, Any],
+        activity: Activity,
+        custom: dict[str, Any],
+    ) -> dict[str, Any]:
+        """What a CUSTOM_AUTH round decided: a challenge to send, tokens, or the SRP password
+        proof (with the SRP_A the sign-in started with; `custom` = history and SRP_A)."""
+        if isinstance(outcome, dict):
+            return outcome
+        if outcome == ISSUE_TOKENS:
+            assert found is not None
+            self._d.passwords.before_password(found.row)
+            return self._d.completion.sign_in(scope, found, activity=activity)
+        srp_a = custom.get("srp_a")
+        if not srp_a:
+            raise InvalidParameterException(
+                "DefineAuthChallenge asked for PASSWORD_VERIFIER, but the sign-in did not start "
+                "with CHALLENGE_NAME SRP_A and an SRP_A."
+            )
+        return self.start_srp(scope, found, username, str(srp_a), extra_state={"custom": custom})
 
     # ----------------------------------------------------------------- choice-based sign-in
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
 
@@ -42,10 +42,12 @@ class Started:
 
 @dataclass(frozen=True, slots=True)
 class Activity:
-    """Where a request came from, as the session list reports it."""
+    """Where a request came from, as the session list reports it, and the request's
+    ClientMetadata (handed to Lambda triggers)."""
 
     ip: str | None = None
     device_type: str | None = None
+    client_metadata: dict[str, str] = field(default_factory=dict)
 
 
 def refresh_hash(token: str) -> str:
