@@ -241,6 +241,18 @@ def test_wrong_sms_code_then_a_retry(optional: MfaPool) -> None:
     assert_tokens(optional.answer(challenge, flow, SMS_MFA_CODE=code), optional.client_id)
 
 
+def test_five_wrong_codes_spend_the_session(optional: MfaPool) -> None:
+    enable(optional, SMSMfaSettings={"Enabled": True})
+    challenge = optional.start()
+    code = optional.last_code()
+    for _ in range(5):
+        assert refused(lambda: optional.answer(challenge, SMS_MFA_CODE=other(code))) == MISMATCH
+    # the session is spent: even the right code is refused, and a new sign-in sends a new code
+    assert refused(lambda: optional.answer(challenge, SMS_MFA_CODE=code)) == USED_SESSION
+    again = optional.start()
+    assert_tokens(optional.answer(again, SMS_MFA_CODE=optional.last_code()), optional.client_id)
+
+
 def test_each_sign_in_sends_its_own_code(optional: MfaPool) -> None:
     enable(optional, SMSMfaSettings={"Enabled": True})
     first = optional.start()

@@ -162,7 +162,7 @@ class RespondToAuthChallenge:
                 self._d.challenges.release(session)
                 raise
             if not right:
-                raise mfa.wrong_code(session)
+                raise mfa.wrong_code(scope, challenge, session)
         device_key = responses.get("DEVICE_KEY") or challenge.state.get("device_key")
         return self._steps.after_mfa(scope, found, activity, device_key, session)
 

@@ -16,7 +16,7 @@ went to verified (as Cognito documents). SOFTWARE_TOKEN_MFA checks the user's au
 each time step once (TOTP counts as enabled only while the user has a verified authenticator:
 a new association is unusable until it is verified). A wrong code is CodeMismatchException
 "Invalid code or auth state for the user." and the same session can be answered again (as
-Cognito allows).
+Cognito allows), up to five wrong codes; after the fifth the session is spent.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ MFA_CHALLENGES = (prefs.SMS_MFA, prefs.SOFTWARE_TOKEN_MFA, prefs.EMAIL_OTP)
 CODE_CHALLENGES = (*MFA_CHALLENGES, SMS_OTP)
 PASSWORDLESS_EMAIL_DIGITS = 8
 CODE_MISMATCH = "Invalid code or auth state for the user."  # observed
+MAX_WRONG_CODES = 5  # per challenge session (Cognito limits attempts; its number is not public)
 _RESPONSE_KEY = {
     prefs.SMS_MFA: "SMS_MFA_CODE",
     prefs.SOFTWARE_TOKEN_MFA: "SOFTWARE_TOKEN_MFA_CODE",
@@ -232,9 +233,19 @@ class MfaChallenges:
 
         self._db.write("mfa_verifies_attribute", mark)
 
-    def wrong_code(self, session: str) -> CodeMismatchException:
-        """A wrong code: the session stays usable for another try."""
-        self._challenges.release(session)
+    def wrong_code(
+        self, scope: ClientScope, challenge: Challenge, session: str
+    ) -> CodeMismatchException:
+        """A wrong code: the session stays usable for another try, up to MAX_WRONG_CODES
+        wrong codes in all; after the last the session is spent (a new sign-in sends a new
+        code)."""
+        wrong = int(challenge.state.get("wrong", 0)) + 1
+        if wrong < MAX_WRONG_CODES:
+            state = {**challenge.state, "wrong": wrong}
+            self._db.write(
+                "mfa_wrong_code",
+                lambda c: self._challenges.continue_step(c, session, scope, challenge.name, state),
+            )
         return CodeMismatchException(CODE_MISMATCH)
 
     def set_up_totp(self, found: SignInUser) -> None:
