@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -36,7 +37,10 @@ from cognate.services import Services, build_services
 from cognate.storage import migrate
 from cognate.storage.db import Database
 from cognate.storage.repos import meta as meta_repo
+from cognate.web.assets import AssetRoutes
 from cognate.web.dev_outbox import DevOutboxRoutes
+from cognate.web.oauth.endpoints import DomainEndpoints
+from cognate.web.oauth.routing import DomainNames, rewrite_for_host
 from cognate.web.well_known import WellKnown
 from cognate.wire import model
 from cognate.wire.endpoint import ApiApp
@@ -116,11 +120,24 @@ class CognateApp:
     web side gets the lifespan events and every other path.
     """
 
-    def __init__(self, api: ApiApp, web: Starlette) -> None:
+    def __init__(
+        self,
+        api: ApiApp,
+        web: Starlette,
+        domains: DomainNames | None = None,
+        public_hosts: frozenset[str] = frozenset(),
+    ) -> None:
         self.api = api
         self.web = web
+        self.domains = domains
+        self.public_hosts = public_hosts
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self.domains is not None:
+            host = _host(scope)
+            if host and self.domains.is_domain_host(host, scope["path"], self.public_hosts):
+                await self.web(rewrite_for_host(scope, host), receive, send)
+                return
         if scope["type"] == "http" and scope["path"] == "/":
             await self.api(scope, receive, send)
         else:
@@ -147,12 +164,45 @@ def build_app(runtime: Runtime) -> CognateApp:
         runtime.services.issuer,
         runtime.settings.base_url(),
     )
-    routes = [Route("/_cognate/health", _health, methods=["GET"]), *well_known.routes()]
+    services = runtime.services
+    names = DomainNames(runtime.db, runtime.settings.region, runtime.settings.auth_domain_base)
+    domains = DomainEndpoints(
+        runtime.db,
+        names,
+        services.hosted_sign_in,
+        services.oauth_tokens,
+        services.access,
+        services.account,
+        services.token_keys,
+        well_known,
+    )
+    routes = [
+        Route("/_cognate/health", _health, methods=["GET"]),
+        *domains.routes(),
+        *well_known.routes(),
+    ]
+    routes += AssetRoutes(runtime.services.ui_customization, runtime.services.branding).routes()
     if runtime.settings.dev_outbox_enabled():
         outbox = DevOutbox(runtime.db, runtime.services.notifier)
         routes += DevOutboxRoutes(outbox).routes()
     web = Starlette(routes=routes, lifespan=lifespan)
-    return CognateApp(api, web)
+    return CognateApp(api, web, names, _public_hosts(runtime.settings))
+
+
+def _host(scope: dict[str, Any]) -> str:
+    for name, value in scope.get("headers") or ():
+        if name == b"host":
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _public_hosts(settings: Settings) -> frozenset[str]:
+    """Host names that are this server itself, not a pool domain."""
+    hosts = {"localhost", "127.0.0.1", settings.public_host.lower(), settings.host.lower()}
+    url_host = urlsplit(settings.base_url()).hostname
+    if url_host:
+        hosts.add(url_host.lower())
+    return frozenset(hosts)
 
 
 def create_app() -> CognateApp:

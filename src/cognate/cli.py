@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     _flag(serve, "master_key_file", str, "file holding the master key [beside the data]")
     _flag(serve, "public_host", str, "host name browsers reach this server by [localhost]")
     _flag(serve, "public_url", str, "base URL clients reach this server at [http://HOST:PORT]")
+    _flag(serve, "auth_domain_base", str, "pool domains' Host: PREFIX.auth.REGION.THIS [localhost]")
     _flag(serve, "issuer", str, "token issuer: local (PUBLIC_URL/POOL) or aws [local]")
     _flag(serve, "log_level", str, "debug, info, warning or error [info]")
     _flag(serve, "smtp_host", str, "SMTP server for email [none: email waits in the outbox]")

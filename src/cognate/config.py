@@ -47,6 +47,9 @@ class Settings:
     """Worker threads per process for request handling (and database connections)."""
     public_host: str = "localhost"
     """Host name under which this server's web endpoints are reachable by browsers."""
+    auth_domain_base: str = "localhost"
+    """Pool domains are also reached by Host `<prefix>.auth.<region>.<this>` (and by
+    `/_cognate/domains/<domain>/...` on any host)."""
     public_url: str = ""
     """Base URL clients reach this server at (token issuer, JWKS, discovery); empty =
     http://<host>:<port>, with 127.0.0.1 for a wildcard host."""

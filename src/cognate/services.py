@@ -24,6 +24,7 @@ from cognate.domain.auth.steps import SignInSteps, StepDeps
 from cognate.domain.auth.token_customization import TokenCustomization
 from cognate.domain.auth.token_sessions import TokenSessions
 from cognate.domain.auth.user_sessions import UserSessionsService
+from cognate.domain.branding import BrandingService
 from cognate.domain.challenge_sessions import ChallengeSessions
 from cognate.domain.clients import ClientService
 from cognate.domain.clock import Clock
@@ -33,6 +34,8 @@ from cognate.domain.groups import GroupService
 from cognate.domain.keys import KeyService
 from cognate.domain.mfa_settings import MfaSettings
 from cognate.domain.notifications import Notifier
+from cognate.domain.oauth.grants import OAuthTokens
+from cognate.domain.oauth.hosted import HostedSignIn
 from cognate.domain.pagination import PageTokens
 from cognate.domain.passkeys import PasskeyService
 from cognate.domain.pool_mfa import PoolMfaService
@@ -42,9 +45,11 @@ from cognate.domain.secretbox import SecretBox
 from cognate.domain.self_attributes import SelfAttributes
 from cognate.domain.sign_up import SignUpService
 from cognate.domain.tags import TagService
+from cognate.domain.terms import TermsService
 from cognate.domain.token_keys import TokenKeys
 from cognate.domain.tokens import TokenIssuer
 from cognate.domain.triggers import Triggers
+from cognate.domain.ui_customization import UICustomizationService
 from cognate.domain.user_migration import UserMigration
 from cognate.domain.user_passwords import UserPasswordService
 from cognate.domain.user_search import UserSearch
@@ -83,6 +88,12 @@ class Services:
     passkeys: PasskeyService
     triggers: Triggers
     self_attributes: SelfAttributes
+    hosted_sign_in: HostedSignIn
+    oauth_tokens: OAuthTokens
+    access: AccessCheck
+    ui_customization: UICustomizationService
+    branding: BrandingService
+    terms: TermsService
 
 
 def build_services(
@@ -160,4 +171,10 @@ def build_services(
         passkeys=passkeys,
         triggers=triggers,
         self_attributes=SelfAttributes(db, clock, access, notifier),
+        hosted_sign_in=HostedSignIn(db, clock, challenges, password_check, auth_triggers),
+        oauth_tokens=OAuthTokens(db, clock, box, challenges, token_sessions, issuer, customization),
+        access=access,
+        ui_customization=UICustomizationService(db, clock, settings.base_url()),
+        branding=BrandingService(db, clock),
+        terms=TermsService(db, clock, tokens),
     )

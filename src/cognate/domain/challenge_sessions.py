@@ -72,10 +72,11 @@ class ChallengeSessions:
         challenge: str,
         state: dict[str, Any],
         minutes: int,
+        token: str | None = None,
     ) -> str:
         """Store a session for the next step inside the caller's transaction; return its
-        token."""
-        token = base64.b64encode(secrets.token_bytes(64)).decode()
+        token (a new random one unless the caller has a secret of its own to key it by)."""
+        token = token or base64.b64encode(secrets.token_bytes(64)).decode()
         digest = token_hash(token)
         now = self._clock.now_ms()
         if secrets.randbelow(_PURGE_EVERY) == 0:
@@ -151,6 +152,22 @@ class ChallengeSessions:
             raise NotAuthorizedException(EXPIRED_SESSION)
         state = loads(self._box.open(row.state_enc, f"auth-session/{digest}"))
         return Challenge(row.pool_pk, row.client_pk, row.user_pk, row.challenge, state)
+
+    def peek(self, token: str, challenge: str) -> Challenge | None:
+        """A session that lasts (a hosted sign-in session, an OAuth grant's scopes) read
+        without using it up: None when it is unknown, used, expired or not a `challenge`."""
+        digest = token_hash(token)
+        now = self._clock.now_ms()
+        row = self._db.read("peek_auth_session", lambda c: sessions_repo.peek(c, digest, now))
+        if row is None or row.challenge != challenge:
+            return None
+        state = loads(self._box.open(row.state_enc, f"auth-session/{digest}"))
+        return Challenge(row.pool_pk, row.client_pk, row.user_pk, row.challenge, state)
+
+    def discard(self, token: str) -> None:
+        """End a lasting session (sign-out)."""
+        digest = token_hash(token)
+        self._db.write("discard_auth_session", lambda c: sessions_repo.delete(c, digest))
 
     def release(self, token: str) -> None:
         """Give back a session whose answer was refused for its content (a password the

@@ -282,8 +282,9 @@ class TokenIssuer:
         _rescope(claims, overrides)
         return self._sign(pool, ACCESS, claims), seconds
 
-    def read_access_token(self, token: str) -> AccessClaims:
-        """The claims of an access token this server issued to a user, checked; raises
+    def read_access_token(self, token: str, required_scope: str = SIGN_IN_SCOPE) -> AccessClaims:
+        """The claims of an access token this server issued to a user, checked (it must
+        carry `required_scope`: the API's, or `openid` for /oauth2/userInfo); raises
         NotAuthorizedException in Cognito's words otherwise."""
         verified = self._verified(token)
         if verified is None:
@@ -295,7 +296,7 @@ class TokenIssuer:
         claims_of, expires = verified
         if expires <= self._clock.now_ms() // 1000:
             raise NotAuthorizedException(EXPIRED_ACCESS_TOKEN)
-        if SIGN_IN_SCOPE not in claims_of.scopes:
+        if required_scope not in claims_of.scopes:
             raise NotAuthorizedException(MISSING_SCOPE)
         return claims_of
 

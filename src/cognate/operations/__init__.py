@@ -6,6 +6,7 @@ result onto the response members. Cognito's rules live in `cognate.domain`.
 
 from cognate.operations import (
     auth,
+    branding,
     clients,
     devices,
     domains,
@@ -21,6 +22,7 @@ from cognate.operations import (
 
 __all__ = [
     "auth",
+    "branding",
     "clients",
     "devices",
     "domains",

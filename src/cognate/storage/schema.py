@@ -530,3 +530,90 @@ webauthn_registrations = sa.Table(
 """A passkey registration a user started (StartWebAuthnRegistration) and has not completed:
 the challenge their authenticator must sign, the app client that asked, and the relying
 party; one per user, replaced by a new start and removed by completion."""
+
+ui_customizations = sa.Table(
+    "ui_customizations",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "client_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pool_clients.pk", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column("client_id", sa.String(128), nullable=False),
+    sa.Column("css", sa.Text, nullable=True),
+    sa.Column("image", sa.LargeBinary, nullable=True),
+    sa.Column("image_extension", sa.String(8), nullable=True),
+    sa.Column("version", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("pool_pk", "client_id"),
+)
+"""Hosted UI (classic) branding (SetUICustomization): CSS and a logo image for one app
+client, or for every client of the pool (`client_id` "ALL", no `client_pk`). `version` is
+the CSSVersion, which also names the served logo."""
+
+managed_login_brandings = sa.Table(
+    "managed_login_brandings",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "client_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pool_clients.pk", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("branding_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("use_cognito_provided_values", sa.Boolean, nullable=False),
+    sa.Column("settings", sa.Text, nullable=True),
+    sa.Column("assets", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_managed_login_brandings_pool_pk_pk", "pool_pk", "pk"),
+)
+"""Managed login styles: one per app client. `settings` is the API's Settings JSON
+document as given (absent when Cognito's defaults are used); `assets` the Assets list as
+JSON, each asset's bytes base64-encoded under a generated ResourceId."""
+
+terms = sa.Table(
+    "terms",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "client_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pool_clients.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("terms_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("name", sa.String(32), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("enforcement", sa.String(16), nullable=False),
+    sa.Column("links", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("client_pk", "name"),
+    sa.Index("ix_terms_pool_pk_pk", "pool_pk", "pk"),
+)
+"""Terms documents of app clients (terms-of-use, privacy-policy): one of each name per
+client, with the language -> URL map managed login links to."""

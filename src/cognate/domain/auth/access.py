@@ -20,7 +20,7 @@ from cognate.api.exceptions import (
     UserNotFoundException,
 )
 from cognate.domain import messages
-from cognate.domain.tokens import INVALID_ACCESS_TOKEN, AccessClaims, TokenIssuer
+from cognate.domain.tokens import INVALID_ACCESS_TOKEN, SIGN_IN_SCOPE, AccessClaims, TokenIssuer
 from cognate.domain.user_store import USER_NOT_FOUND, UserStatus
 from cognate.storage.db import Database
 from cognate.storage.repos import clients as clients_repo
@@ -42,10 +42,10 @@ class AccessCheck:
         self._db = db
         self._issuer = issuer
 
-    def signed_in(self, access_token: str | None) -> SignedIn:
+    def signed_in(self, access_token: str | None, required_scope: str = SIGN_IN_SCOPE) -> SignedIn:
         if not access_token:  # GetDevice and ForgetDevice leave AccessToken optional
             raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
-        claims = self._issuer.read_access_token(access_token)
+        claims = self._issuer.read_access_token(access_token, required_scope)
         if claims.origin_jti is None:
             context = self._without_session(claims)
         else:

@@ -116,3 +116,28 @@ def continue_as(
 
 def purge_expired(conn: Connection, now: int) -> int:
     return conn.execute(_PURGE, {"now": now}).rowcount
+
+
+def peek(conn: Connection, token_hash: str, now: int) -> AuthSessionRow | None:
+    """The unused, unexpired session with this token hash, left as it is."""
+    r = conn.execute(
+        sa.select(
+            auth_sessions.c.pool_pk,
+            auth_sessions.c.client_pk,
+            auth_sessions.c.user_pk,
+            auth_sessions.c.challenge,
+            auth_sessions.c.state_enc,
+            auth_sessions.c.expires_at,
+        ).where(
+            auth_sessions.c.token_hash == token_hash,
+            auth_sessions.c.used_at.is_(None),
+            auth_sessions.c.expires_at > now,
+        )
+    ).first()
+    if r is None:
+        return None
+    return AuthSessionRow(r.pool_pk, r.client_pk, r.user_pk, r.challenge, r.state_enc, r.expires_at)
+
+
+def delete(conn: Connection, token_hash: str) -> None:
+    conn.execute(sa.delete(auth_sessions).where(auth_sessions.c.token_hash == token_hash))

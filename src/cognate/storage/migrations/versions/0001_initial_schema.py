@@ -406,6 +406,45 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "managed_login_brandings",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "client_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("branding_id", sa.String(length=36), nullable=False),
+        sa.Column("use_cognito_provided_values", sa.Boolean(), nullable=False),
+        sa.Column("settings", sa.Text(), nullable=True),
+        sa.Column("assets", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_pk"],
+            ["user_pool_clients.pk"],
+            name=op.f("fk_managed_login_brandings_client_pk_user_pool_clients"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_managed_login_brandings_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_managed_login_brandings")),
+        sa.UniqueConstraint("branding_id", name=op.f("uq_managed_login_brandings_branding_id")),
+        sa.UniqueConstraint("client_pk", name=op.f("uq_managed_login_brandings_client_pk")),
+    )
+    with op.batch_alter_table("managed_login_brandings", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_managed_login_brandings_pool_pk_pk", ["pool_pk", "pk"], unique=False
+        )
+
+    op.create_table(
         "software_tokens",
         sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("secret_enc", sa.Text(), nullable=True),
@@ -422,6 +461,44 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_pk", name=op.f("pk_software_tokens")),
     )
+    op.create_table(
+        "terms",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "client_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("terms_id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("enforcement", sa.String(length=16), nullable=False),
+        sa.Column("links", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_pk"],
+            ["user_pool_clients.pk"],
+            name=op.f("fk_terms_client_pk_user_pool_clients"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_terms_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_terms")),
+        sa.UniqueConstraint("client_pk", "name", name=op.f("uq_terms_client_pk_name")),
+        sa.UniqueConstraint("terms_id", name=op.f("uq_terms_terms_id")),
+    )
+    with op.batch_alter_table("terms", schema=None) as batch_op:
+        batch_op.create_index("ix_terms_pool_pk_pk", ["pool_pk", "pk"], unique=False)
+
     op.create_table(
         "token_sessions",
         sa.Column(
@@ -471,6 +548,40 @@ def upgrade() -> None:
         batch_op.create_index("ix_token_sessions_expires_at", ["expires_at"], unique=False)
         batch_op.create_index("ix_token_sessions_user_pk_pk", ["user_pk", "pk"], unique=False)
 
+    op.create_table(
+        "ui_customizations",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("client_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("client_id", sa.String(length=128), nullable=False),
+        sa.Column("css", sa.Text(), nullable=True),
+        sa.Column("image", sa.LargeBinary(), nullable=True),
+        sa.Column("image_extension", sa.String(length=8), nullable=True),
+        sa.Column("version", sa.String(length=20), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_pk"],
+            ["user_pool_clients.pk"],
+            name=op.f("fk_ui_customizations_client_pk_user_pool_clients"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_ui_customizations_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_ui_customizations")),
+        sa.UniqueConstraint(
+            "pool_pk", "client_id", name=op.f("uq_ui_customizations_pool_pk_client_id")
+        ),
+    )
     op.create_table(
         "user_attributes",
         sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -597,12 +708,21 @@ def downgrade() -> None:
         batch_op.drop_index("ix_user_attributes_search")
 
     op.drop_table("user_attributes")
+    op.drop_table("ui_customizations")
     with op.batch_alter_table("token_sessions", schema=None) as batch_op:
         batch_op.drop_index("ix_token_sessions_user_pk_pk")
         batch_op.drop_index("ix_token_sessions_expires_at")
 
     op.drop_table("token_sessions")
+    with op.batch_alter_table("terms", schema=None) as batch_op:
+        batch_op.drop_index("ix_terms_pool_pk_pk")
+
+    op.drop_table("terms")
     op.drop_table("software_tokens")
+    with op.batch_alter_table("managed_login_brandings", schema=None) as batch_op:
+        batch_op.drop_index("ix_managed_login_brandings_pool_pk_pk")
+
+    op.drop_table("managed_login_brandings")
     with op.batch_alter_table("group_members", schema=None) as batch_op:
         batch_op.drop_index("ix_group_members_user_pk_group_pk")
 
