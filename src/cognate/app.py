@@ -175,6 +175,8 @@ def build_app(runtime: Runtime) -> CognateApp:
         services.account,
         services.token_keys,
         well_known,
+        services.hosted_challenges,
+        account_pages=services.hosted_account,
     )
     routes = [
         Route("/_cognate/health", _health, methods=["GET"]),

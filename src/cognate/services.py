@@ -34,6 +34,8 @@ from cognate.domain.groups import GroupService
 from cognate.domain.keys import KeyService
 from cognate.domain.mfa_settings import MfaSettings
 from cognate.domain.notifications import Notifier
+from cognate.domain.oauth.account import HostedAccount
+from cognate.domain.oauth.challenges import HostedChallenges
 from cognate.domain.oauth.grants import OAuthTokens
 from cognate.domain.oauth.hosted import HostedSignIn
 from cognate.domain.pagination import PageTokens
@@ -89,11 +91,13 @@ class Services:
     triggers: Triggers
     self_attributes: SelfAttributes
     hosted_sign_in: HostedSignIn
+    hosted_challenges: HostedChallenges
     oauth_tokens: OAuthTokens
     access: AccessCheck
     ui_customization: UICustomizationService
     branding: BrandingService
     terms: TermsService
+    hosted_account: HostedAccount
 
 
 def build_services(
@@ -135,6 +139,10 @@ def build_services(
     custom_auth = CustomAuth(db, challenges, triggers)
     migration = UserMigration(db, clock, vault, notifier, triggers)
     refresh = RefreshService(db, clock, box, token_sessions, issuer, customization)
+    hosted = HostedSignIn(db, clock, challenges, password_check, auth_triggers)
+    respond_to_auth = RespondToAuthChallenge(step_deps, steps, clock, box, custom_auth)
+    mfa_settings = MfaSettings(db, clock, box, access, challenges)
+    account = AccountService(db, clock, box, vault, access, password_check, token_sessions)
     return Services(
         pools=PoolService(db, clock, tokens, settings.account_id),
         pool_mfa=PoolMfaService(db, clock),
@@ -158,23 +166,45 @@ def build_services(
             auth_triggers,
             migrate=migration.migrate_on_sign_in,
         ),
-        respond_to_auth=RespondToAuthChallenge(step_deps, steps, clock, box, custom_auth),
+        respond_to_auth=respond_to_auth,
         refresh=refresh,
-        account=AccountService(db, clock, box, vault, access, password_check, token_sessions),
+        account=account,
         user_sessions=UserSessionsService(db, clock, access, token_sessions),
         resource_servers=ResourceServerService(db, clock, tokens),
         client_tokens=ClientTokens(db, box, issuer, customization),
         notifier=notifier,
         account_codes=AccountCodes(db, clock, box, vault, notifier, triggers, migration),
-        mfa_settings=MfaSettings(db, clock, box, access, challenges),
+        mfa_settings=mfa_settings,
         devices=devices,
         passkeys=passkeys,
         triggers=triggers,
         self_attributes=SelfAttributes(db, clock, access, notifier),
-        hosted_sign_in=HostedSignIn(db, clock, challenges, password_check, auth_triggers),
+        hosted_sign_in=hosted,
+        hosted_challenges=HostedChallenges(
+            db,
+            box,
+            challenges,
+            steps,
+            respond_to_auth,
+            mfa_settings,
+            access,
+            account,
+            auth_triggers,
+            hosted,
+            migrate=migration.migrate_on_sign_in,
+        ),
         oauth_tokens=OAuthTokens(db, clock, box, challenges, token_sessions, issuer, customization),
         access=access,
         ui_customization=UICustomizationService(db, clock, settings.base_url()),
         branding=BrandingService(db, clock),
         terms=TermsService(db, clock, tokens),
+        hosted_account=HostedAccount(
+            db,
+            box,
+            challenges,
+            SignUpService(db, clock, box, vault, notifier, triggers),
+            AccountCodes(db, clock, box, vault, notifier, triggers, migration),
+            HostedSignIn(db, clock, challenges, password_check, auth_triggers),
+            settings.base_url(),
+        ),
     )

@@ -253,9 +253,8 @@ def test_auth_with_the_aws_cli(
     assert cli.json("get-user-auth-factors", "--access-token", access) == factors
     assert cli.json("admin-get-user-auth-factors", *jane) == factors
 
-    renewed = cli.json("get-tokens-from-refresh-token", *client, "--refresh-token", refresh_token)[
-        "AuthenticationResult"
-    ]
+    refresh = f"--refresh-token={refresh_token}"  # the = form: the token may start with "-"
+    renewed = cli.json("get-tokens-from-refresh-token", *client, refresh)["AuthenticationResult"]
     assert "RefreshToken" not in renewed
     assert cli.json("get-user", "--access-token", renewed["AccessToken"])["Username"] == "jane"
 
@@ -285,13 +284,13 @@ def test_auth_with_the_aws_cli(
     ).stderr  # fmt: skip
     again = initiate(new_password)["AuthenticationResult"]
 
-    ok("revoke-token", *client, "--token", again["RefreshToken"])
+    ok("revoke-token", *client, f"--token={again['RefreshToken']}")  # may start with "-"
     gone = cli.run("get-user", "--access-token", again["AccessToken"])
     assert "Access Token has been revoked" in gone.stderr
 
     ok("global-sign-out", "--access-token", access)
     assert "Access Token has been revoked" in cli.run("get-user", "--access-token", access).stderr
-    stale = cli.run("get-tokens-from-refresh-token", *client, "--refresh-token", refresh_token)
+    stale = cli.run("get-tokens-from-refresh-token", *client, refresh)
     assert (
         "An error occurred (NotAuthorizedException) when calling the GetTokensFromRefreshToken "
         "operation: Refresh Token has been revoked"

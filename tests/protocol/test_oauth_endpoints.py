@@ -332,25 +332,6 @@ def test_login_page_errors(server: CognateServer, cognito: Any, region: str) -> 
     assert "&lt;script&gt;" in escaped.text
 
 
-def test_new_password_user_gets_an_honest_page(
-    server: CognateServer, cognito: Any, region: str
-) -> None:
-    setup = oauth_pool(cognito, server.endpoint, region)
-    cognito.admin_create_user(
-        UserPoolId=setup.pool_id,
-        Username="bob",
-        TemporaryPassword="Temp-0rary-Pass!",
-        MessageAction="SUPPRESS",
-    )
-    url = (
-        f"{setup.domain_url}/oauth2/authorize?response_type=code&client_id={setup.client_id}"
-        f"&redirect_uri={CALLBACK}"
-    )
-    page = hosted_login(httpx.Client(), url, "bob", "Temp-0rary-Pass!")
-    assert page.status_code == 501
-    assert "new password" in page.text
-
-
 def test_domain_discovery_and_jwks(server: CognateServer, cognito: Any, region: str) -> None:
     setup = oauth_pool(cognito, server.endpoint, region)
     doc = httpx.get(f"{setup.domain_url}/.well-known/openid-configuration").json()

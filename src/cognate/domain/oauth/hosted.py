@@ -73,6 +73,10 @@ class HostedSignIn:
         if _owes_mfa(scope, found):
             raise StepNotSupported("multi-factor authentication")
         self._auth_triggers.post_authentication(scope, found, Activity(ip=ip), False)
+        return self.open_session(scope, found.row.pk)
+
+    def open_session(self, scope: ClientScope, user_pk: int) -> str:
+        """A new hosted session for a user who has just signed in; its cookie value."""
         state = {"auth_time": self._clock.now_ms()}
         token = self._db.write(
             "open_hosted_session",
@@ -80,7 +84,7 @@ class HostedSignIn:
                 c,
                 pool_pk=scope.pool.pool.pk,
                 client_pk=scope.client.pk,
-                user_pk=found.row.pk,
+                user_pk=user_pk,
                 challenge=HOSTED_SESSION,
                 state=state,
                 minutes=SESSION_MINUTES,

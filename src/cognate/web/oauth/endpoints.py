@@ -24,7 +24,9 @@ from cognate.api.errors import ServiceError
 from cognate.domain.auth.access import AccessCheck
 from cognate.domain.auth.account import AccountService
 from cognate.domain.oauth import authorize
+from cognate.domain.oauth.account import HostedAccount
 from cognate.domain.oauth.authorize import AuthorizeRequest
+from cognate.domain.oauth.challenges import HostedChallenges
 from cognate.domain.oauth.errors import OAuthError, PageError
 from cognate.domain.oauth.grants import OAuthTokens
 from cognate.domain.oauth.hosted import HostedSession, HostedSignIn, StepNotSupported
@@ -33,6 +35,8 @@ from cognate.domain.tokens import readable_attributes
 from cognate.storage.db import Database
 from cognate.storage.repos import pools as pools_repo
 from cognate.web.oauth import pages
+from cognate.web.oauth.account_pages import AccountPages
+from cognate.web.oauth.challenge_pages import ChallengePages, login_extras
 from cognate.web.oauth.pages import DomainRequest
 from cognate.web.oauth.routing import HOST_ROOT, PATH_PREFIX, DomainNames
 from cognate.web.well_known import WellKnown
@@ -64,6 +68,8 @@ class DomainEndpoints:
         account: AccountService,
         keys: TokenKeys,
         well_known: WellKnown,
+        challenges: HostedChallenges | None = None,
+        account_pages: HostedAccount | None = None,
     ) -> None:
         self._db = db
         self._names = names
@@ -73,17 +79,36 @@ class DomainEndpoints:
         self._account = account
         self._keys = keys
         self._well_known = well_known
+        self._challenges = challenges
+        self._pages = (
+            AccountPages(db, account_pages, hosted, self._grant) if account_pages else None
+        )
+        self._steps = (
+            ChallengePages(db, challenges, hosted, self._grant) if challenges is not None else None
+        )
 
     def routes(self) -> list[Mount]:
         def r(path: str, handler: Handler, methods: list[str]) -> Route:
             return Route(path, self._with_domain(handler), methods=methods)
 
+        step_routes = [] if self._steps is None else [
+            r("/login/challenge", self._steps.challenge, ["POST"]),
+            r("/login/passkey", self._steps.passkey, ["POST"]),
+        ]  # fmt: skip
+        account_routes = [] if self._pages is None else [
+            r("/signup", self._pages.sign_up, ["GET", "POST"]),
+            r("/confirm", self._pages.confirm, ["GET", "POST"]),
+            r("/forgotPassword", self._pages.forgot_password, ["GET", "POST"]),
+            r("/confirmForgotPassword", self._pages.confirm_forgot_password, ["GET", "POST"]),
+        ]  # fmt: skip
         return [
             Mount(
                 PATH_PREFIX + "/{domain}",
                 routes=[
                     r("/oauth2/authorize", self.authorize, ["GET"]),
                     r("/login", self.login, ["GET", "POST"]),
+                    *step_routes,
+                    *account_routes,
                     r("/oauth2/token", self.token, ["POST"]),
                     r("/oauth2/userInfo", self.user_info, ["GET", "POST"]),
                     r("/oauth2/revoke", self.revoke, ["POST"]),
@@ -158,13 +183,37 @@ class DomainEndpoints:
         except OAuthError as exc:
             return _error_redirect(query, exc)
         action = f"{where.base_url}/login?{urlencode(query)}"
+        extras = {} if self._pages is None else await self._pages.login_extras(
+            where, checked, query
+        )  # fmt: skip
         if request.method == "GET":
-            return pages.form_page(request, where, "login.html", action=action, username="")
+            if self._steps is not None:
+                extras = {**extras, **login_extras(where, query, checked)}
+            return pages.form_page(
+                request, where, "login.html", action=action, username="", **extras
+            )
         form = await pages.read_form(request)
         if not pages.check_csrf(request, form):
             return pages.error_page("The form has expired: go back and try again.", 403)
         username = str(form.get("username") or "")
         password = str(form.get("password") or "")
+        if self._challenges is not None and self._steps is not None:
+            try:
+                outcome = await run_in_threadpool(
+                    self._challenges.start, checked.scope, username, password, _ip(request)
+                )
+            except StepNotSupported as exc:
+                return pages.error_page(
+                    f"This account needs {exc} to sign in, a step the hosted sign-in pages "
+                    "of this server do not support. Sign in through the API instead.",
+                    501,
+                )
+            except ServiceError as exc:
+                return pages.form_page(
+                    request, where, "login.html", 400, action=action, username=username,
+                    error=exc.message, **extras, **login_extras(where, query, checked),
+                )  # fmt: skip
+            return await self._steps.show(request, where, checked, query, outcome)
         try:
             cookie = await run_in_threadpool(
                 self._hosted.sign_in, checked.scope, username, password, _ip(request)
@@ -178,7 +227,7 @@ class DomainEndpoints:
         except ServiceError as exc:
             return pages.form_page(
                 request, where, "login.html", 400, action=action, username=username,
-                error=exc.message,
+                error=exc.message, **extras,
             )  # fmt: skip
         session = await run_in_threadpool(self._hosted.session, cookie, where.domain.pool_pk)
         assert session is not None

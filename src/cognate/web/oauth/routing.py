@@ -29,6 +29,9 @@ DOMAIN_PATHS = (
     "/oauth2/",
     "/login",
     "/logout",
+    "/signup",
+    "/confirm",  # and /confirmForgotPassword
+    "/forgotPassword",
     "/.well-known/",
 )  # scope key: the request came by Host
 _PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")

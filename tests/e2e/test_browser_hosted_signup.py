@@ -1,0 +1,139 @@
+"""Hosted sign-up in a real browser: Chromium (Debian's /usr/bin/chromium, driven by
+Playwright) goes from the authorize URL to /login, follows its sign-up link, signs up
+(first with a password the policy refuses: the page shows Cognito's message), confirms
+with the code from the outbox and lands on the application's callback with a code that
+the token endpoint exchanges for the new user's tokens. The pages wear the client's UI
+customization (its CSS is applied: the button's computed color). A screenshot of each
+page is kept in the test's tmp_path.
+
+The domain is reached by its Host name `<prefix>.auth.<region>.localhost:<port>`.
+Skipped without Chromium or the playwright package.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import pytest
+
+from tests.support.auth import PASSWORD, claims, new_client, new_pool
+from tests.support.outbox import read_outbox
+from tests.support.server import CognateServer
+
+CHROMIUM = "/usr/bin/chromium"
+CSS = ".submitButton-customizable { background-color: #0a7c3e; }"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--host-resolver-rules=MAP *.localhost 127.0.0.1",
+                *(["--no-sandbox"] if os.geteuid() == 0 else []),
+            ],
+        )
+        try:
+            yield browser.new_context().new_page()
+        finally:
+            browser.close()
+
+
+def test_sign_up_confirm_and_land_on_the_callback(
+    browser_page: Any, server: CognateServer, cognito: Any, region: str, tmp_path: Path
+) -> None:
+    page = browser_page
+    port = urlsplit(server.endpoint).port
+    callback = f"http://localhost:{port}/_cognate/health"
+    pool_id = new_pool(
+        cognito,
+        "signup",
+        AutoVerifiedAttributes=["email"],
+        Schema=[{"Name": "email", "AttributeDataType": "String", "Required": True}],
+    )
+    prefix = "p" + secrets.token_hex(6)
+    cognito.create_user_pool_domain(UserPoolId=pool_id, Domain=prefix)
+    client_id = new_client(
+        cognito,
+        pool_id,
+        AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid", "email"],
+        CallbackURLs=[callback],
+        SupportedIdentityProviders=["COGNITO"],
+    )["ClientId"]
+    cognito.set_ui_customization(UserPoolId=pool_id, ClientId=client_id, CSS=CSS)
+    domain = f"http://{prefix}.auth.{region}.localhost:{port}"
+    state = secrets.token_urlsafe(12)
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": callback,
+        "scope": "openid email",
+        "state": state,
+    }
+
+    page.goto(f"{domain}/oauth2/authorize?{urlencode(query)}")
+    assert urlsplit(page.url).path == "/login"
+    page.screenshot(path=str(tmp_path / "1-login.png"))
+    page.click("#sign-up")
+    assert urlsplit(page.url).path == "/signup"
+    color = page.eval_on_selector("#signup", "e => getComputedStyle(e).backgroundColor")
+    assert color == "rgb(10, 124, 62)"  # the client's CSS
+    page.fill("#username", "dora")
+    page.fill("#attr-email", "dora@example.com")
+    page.fill("#password", "short")
+    page.screenshot(path=str(tmp_path / "2-signup.png"))
+    page.click("#signup")
+    assert "Password did not conform with policy" in (page.text_content("#error") or "")
+    page.screenshot(path=str(tmp_path / "3-signup-refused.png"))
+    page.fill("#password", PASSWORD)
+    page.click("#signup")
+    assert urlsplit(page.url).path == "/confirm"
+    assert page.input_value("#username") == "dora"
+    page.screenshot(path=str(tmp_path / "4-confirm.png"))
+
+    message = [m for m in read_outbox(server, pool_id) if m.username == "dora"][-1]
+    code = re.search(r"\b(\d{6})\b", message.body)
+    assert code is not None, message.body
+    page.fill("#code", code.group(1))
+    page.click("#confirm")
+    page.wait_for_url(f"{callback}*")
+    page.screenshot(path=str(tmp_path / "5-callback.png"))
+    params = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    assert params["state"] == state
+
+    back = httpx.Client(
+        base_url=f"http://127.0.0.1:{port}", headers={"Host": f"{prefix}.auth.{region}.localhost"}
+    )
+    token = back.post(
+        "/oauth2/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": client_id,
+            "code": params["code"],
+            "redirect_uri": callback,
+        },
+    )
+    assert token.status_code == 200, token.text
+    id_claims = claims(token.json()["id_token"])
+    assert id_claims["cognito:username"] == "dora"
+    assert id_claims["email_verified"] is True
+    shots = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert len(shots) == 5
+    assert all((tmp_path / name).stat().st_size > 1000 for name in shots)
