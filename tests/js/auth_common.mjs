@@ -308,3 +308,49 @@ export function normaliseActions(actions) {
   }
   return actions.map((entry) => (typeof entry === "string" ? { action: entry } : { ...entry }));
 }
+
+// ------------------------------------------------------------------ amazon-cognito-identity-js
+
+const ACTION_TIMEOUT_MS = 60_000;
+
+/** The Storage interface amazon-cognito-identity-js expects (a localStorage subset). */
+export class MemoryStorage {
+  constructor() {
+    this.items = new Map();
+  }
+  setItem(key, value) {
+    this.items.set(key, String(value));
+    return this.items.get(key);
+  }
+  getItem(key) {
+    return this.items.has(key) ? this.items.get(key) : null;
+  }
+  removeItem(key) {
+    return this.items.delete(key);
+  }
+  clear() {
+    this.items.clear();
+    return {};
+  }
+}
+
+/** A promise that settles with the callback that fired, or a timeout. With `labelled`, a
+ * timeout or a throw is reported with an `outcome` ("timeout", "failure") as well. */
+export function settle(start, { labelled = true } = {}) {
+  const label = (outcome, error) => (labelled ? { outcome, error } : { error });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      const { error } = failure("TimeoutError", `no callback within ${ACTION_TIMEOUT_MS} ms`);
+      resolve(label("timeout", error));
+    }, ACTION_TIMEOUT_MS);
+    const done = (value) => {
+      clearTimeout(timer);
+      resolve(value);
+    };
+    try {
+      start(done);
+    } catch (err) {
+      done(label("failure", describeError(err)));
+    }
+  });
+}

@@ -41,6 +41,7 @@ import {
 } from "amazon-cognito-identity-js";
 
 import {
+  MemoryStorage,
   describeError,
   describeToken,
   failure,
@@ -49,30 +50,8 @@ import {
   recordFetch,
   requireFields,
   run,
+  settle,
 } from "./auth_common.mjs";
-
-const ACTION_TIMEOUT_MS = 60_000;
-
-/** The Storage interface amazon-cognito-identity-js expects (a localStorage subset). */
-class MemoryStorage {
-  constructor() {
-    this.items = new Map();
-  }
-  setItem(key, value) {
-    this.items.set(key, String(value));
-    return this.items.get(key);
-  }
-  getItem(key) {
-    return this.items.has(key) ? this.items.get(key) : null;
-  }
-  removeItem(key) {
-    return this.items.delete(key);
-  }
-  clear() {
-    this.items.clear();
-    return {};
-  }
-}
 
 function describeSession(session) {
   if (!session) return { session: null };
@@ -83,25 +62,6 @@ function describeSession(session) {
     clockDrift: session.getClockDrift(),
     isValid: session.isValid(),
   };
-}
-
-/** A promise that settles with the callback that fired, or a timeout. */
-function settle(start) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      const { error } = failure("TimeoutError", `no callback within ${ACTION_TIMEOUT_MS} ms`);
-      resolve({ outcome: "timeout", error });
-    }, ACTION_TIMEOUT_MS);
-    const done = (value) => {
-      clearTimeout(timer);
-      resolve(value);
-    };
-    try {
-      start(done);
-    } catch (err) {
-      done({ outcome: "failure", error: describeError(err) });
-    }
-  });
 }
 
 /** The callbacks object authenticateUser / completeNewPasswordChallenge take. */

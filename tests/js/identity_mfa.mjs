@@ -59,37 +59,17 @@ import {
   describeToken,
   emit,
   failure,
+  MemoryStorage,
   normaliseActions,
   packageVersion,
   recordFetch,
   requireFields,
   run,
+  settle,
 } from "./auth_common.mjs";
 
-const ACTION_TIMEOUT_MS = 60_000;
 const TOTP_STEP_MS = 30_000;
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-/** The Storage interface amazon-cognito-identity-js expects (a localStorage subset). */
-class MemoryStorage {
-  constructor() {
-    this.items = new Map();
-  }
-  setItem(key, value) {
-    this.items.set(key, String(value));
-    return this.items.get(key);
-  }
-  getItem(key) {
-    return this.items.has(key) ? this.items.get(key) : null;
-  }
-  removeItem(key) {
-    return this.items.delete(key);
-  }
-  clear() {
-    this.items.clear();
-    return {};
-  }
-}
 
 // --- TOTP (RFC 6238 over RFC 4226) --------------------------------------------------------
 
@@ -137,25 +117,6 @@ function describeSession(session) {
     refreshToken: session.getRefreshToken().getToken() ?? null,
     isValid: session.isValid(),
   };
-}
-
-/** A promise that settles with the callback that fired, or a timeout. */
-function settle(start) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      const { error } = failure("TimeoutError", `no callback within ${ACTION_TIMEOUT_MS} ms`);
-      resolve({ outcome: "timeout", error });
-    }, ACTION_TIMEOUT_MS);
-    const done = (value) => {
-      clearTimeout(timer);
-      resolve(value);
-    };
-    try {
-      start(done);
-    } catch (err) {
-      done({ outcome: "failure", error: describeError(err) });
-    }
-  });
 }
 
 /** The callbacks object authenticateUser and sendMFACode take. */

@@ -47,56 +47,19 @@ import {
   describeError,
   describeToken,
   failure,
+  MemoryStorage,
   normaliseActions,
   packageVersion,
   recordFetch,
   requireFields,
   run,
+  settle,
 } from "./auth_common.mjs";
 
-const ACTION_TIMEOUT_MS = 60_000;
+/** identity_signup reports a timeout or a throw without an `outcome`. */
+const settleCallback = (start) => settle(start, { labelled: false });
 
-/** The Storage interface amazon-cognito-identity-js expects (a localStorage subset). */
-class MemoryStorage {
-  constructor() {
-    this.items = new Map();
-  }
-  setItem(key, value) {
-    this.items.set(key, String(value));
-    return this.items.get(key);
-  }
-  getItem(key) {
-    return this.items.has(key) ? this.items.get(key) : null;
-  }
-  removeItem(key) {
-    return this.items.delete(key);
-  }
-  clear() {
-    this.items.clear();
-    return {};
-  }
-}
-
-/** A promise that settles with what the callback that fired passed to done(), or a timeout. */
-function settle(start) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      const { error } = failure("TimeoutError", `no callback within ${ACTION_TIMEOUT_MS} ms`);
-      resolve({ error });
-    }, ACTION_TIMEOUT_MS);
-    const done = (value) => {
-      clearTimeout(timer);
-      resolve(value);
-    };
-    try {
-      start(done);
-    } catch (err) {
-      done({ error: describeError(err) });
-    }
-  });
-}
-
-/** A Node-style callback (err, value, extra) for settle(). */
+/** A Node-style callback (err, value, extra) for settleCallback(). */
 function nodeCallback(done) {
   return (err, value, extra) =>
     done(err ? { error: describeError(err) } : { value, extra: extra ?? null });
@@ -150,7 +113,7 @@ async function main(input) {
   const handlers = {
     async signUp(params) {
       const username = params.username ?? input.username;
-      const result = await settle((done) =>
+      const result = await settleCallback((done) =>
         pool.signUp(
           username,
           params.password ?? input.password,
@@ -173,7 +136,7 @@ async function main(input) {
     async confirmRegistration(params) {
       const code = need(params, "code");
       const force = params.forceAliasCreation ?? false;
-      const result = await settle((done) =>
+      const result = await settleCallback((done) =>
         user.confirmRegistration(code, force, nodeCallback(done)),
       );
       if (result.error) return { ok: false, error: result.error };
@@ -181,14 +144,14 @@ async function main(input) {
     },
 
     async resendConfirmationCode() {
-      const result = await settle((done) => user.resendConfirmationCode(nodeCallback(done)));
+      const result = await settleCallback((done) => user.resendConfirmationCode(nodeCallback(done)));
       if (result.error) return { ok: false, error: result.error };
       return { ok: true, codeDeliveryDetails: result.value?.CodeDeliveryDetails ?? null };
     },
 
     async forgotPassword(params) {
       const inputVerificationCode = params.inputVerificationCode ?? true;
-      const result = await settle((done) =>
+      const result = await settleCallback((done) =>
         user.forgotPassword(callbackMap(done, { inputVerificationCode })),
       );
       if (result.error) return { ok: false, callback: result.callback, error: result.error };
@@ -202,7 +165,7 @@ async function main(input) {
     async confirmPassword(params) {
       const code = need(params, "code");
       const newPassword = need({ ...input, ...params }, "newPassword");
-      const result = await settle((done) =>
+      const result = await settleCallback((done) =>
         user.confirmPassword(code, newPassword, callbackMap(done)),
       );
       if (result.error) return { ok: false, error: result.error };
@@ -214,7 +177,7 @@ async function main(input) {
         Username: params.username ?? input.username,
         Password: params.password ?? input.password,
       });
-      const result = await settle((done) =>
+      const result = await settleCallback((done) =>
         user.authenticateUser(details, {
           onSuccess: (session) => done({ session }),
           onFailure: (err) => done({ error: describeError(err) }),
@@ -240,7 +203,7 @@ async function main(input) {
 
     async updateAttributes(params) {
       const list = attributeList(need(params, "attributes"));
-      const result = await settle((done) => user.updateAttributes(list, nodeCallback(done)));
+      const result = await settleCallback((done) => user.updateAttributes(list, nodeCallback(done)));
       if (result.error) return { ok: false, error: result.error };
       return {
         ok: true,
@@ -251,7 +214,7 @@ async function main(input) {
 
     async getAttributeVerificationCode(params) {
       const attribute = need(params, "attribute");
-      const result = await settle((done) =>
+      const result = await settleCallback((done) =>
         user.getAttributeVerificationCode(
           attribute,
           callbackMap(done, { inputVerificationCode: params.inputVerificationCode ?? true }),
@@ -268,7 +231,7 @@ async function main(input) {
     async verifyAttribute(params) {
       const attribute = need(params, "attribute");
       const code = need(params, "code");
-      const result = await settle((done) =>
+      const result = await settleCallback((done) =>
         user.verifyAttribute(attribute, code, callbackMap(done)),
       );
       if (result.error) return { ok: false, error: result.error };
@@ -276,7 +239,7 @@ async function main(input) {
     },
 
     async getUserAttributes() {
-      const result = await settle((done) => user.getUserAttributes(nodeCallback(done)));
+      const result = await settleCallback((done) => user.getUserAttributes(nodeCallback(done)));
       if (result.error) return { ok: false, error: result.error };
       return {
         ok: true,
@@ -285,7 +248,7 @@ async function main(input) {
     },
 
     async deleteUser() {
-      const result = await settle((done) => user.deleteUser(nodeCallback(done)));
+      const result = await settleCallback((done) => user.deleteUser(nodeCallback(done)));
       if (result.error) return { ok: false, error: result.error };
       return { ok: true, result: result.value };
     },

@@ -93,6 +93,10 @@ class InitiateAuth:
             srp_a = require_parameter(params, "SRP_A")
         elif flow in _PASSWORD_FLOWS:
             password = require_parameter(params, "PASSWORD")
+        elif flow == "USER_AUTH" and scope.pool.settings.get("UserPoolTier") == "LITE":
+            raise FeatureUnavailableInTierException(
+                "Choice-based sign-in (USER_AUTH) is not available in the LITE tier."
+            )
         elif flow == "CUSTOM_AUTH":
             self._custom.check_configured(scope)
             custom: dict[str, Any] = {"history": []}
@@ -130,10 +134,6 @@ class InitiateAuth:
         activity: Activity,
     ) -> dict[str, Any]:
         """USER_AUTH: the preferred first factor when it can be used, else the menu."""
-        if scope.pool.settings.get("UserPoolTier") == "LITE":
-            raise FeatureUnavailableInTierException(
-                "Choice-based sign-in (USER_AUTH) is not available in the LITE tier."
-            )
         preferred = params.get("PREFERRED_CHALLENGE")
         available = self._steps.available_factors(scope, found)
         if preferred == "PASSWORD" and "PASSWORD" in available and params.get("PASSWORD"):
