@@ -20,6 +20,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from tests.support import screenshots
 from tests.support.server import CognateServer, postgres_database, start_server
 
 POSTGRES_URL = os.environ.get("COGNATE_TEST_POSTGRES_URL")
@@ -43,6 +44,11 @@ def server(
         assert POSTGRES_URL is not None
         with postgres_database(POSTGRES_URL) as url, start_server(workdir, db=url) as srv:
             yield srv
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The browser tests' screenshots (tests/support/screenshots.py), with their paths."""
+    screenshots.summary(terminalreporter)
 
 
 @pytest.fixture

@@ -156,6 +156,7 @@ def build_app(runtime: Runtime) -> CognateApp:
         yield
         executor.shutdown(wait=True)
         runtime.sender.stop()
+        runtime.services.outbound.close()
         runtime.db.dispose()
 
     well_known = WellKnown(

@@ -82,6 +82,9 @@ class Settings:
     {function} in TARGET stands for the function's name)."""
     trigger_timeout_ms: int = 5000
     """How long a trigger function may take (Cognito: 5 seconds)."""
+    outbound_ca_bundle: str = ""
+    """PEM file of certificate authorities trusted for outbound HTTPS (identity providers,
+    client metadata documents) besides the system's; empty = the system's only."""
     sender_key_file: str = ""
     """File holding the AES-256 key that encrypts codes for the CustomEmailSender and
     CustomSMSSender triggers (in place of KMS); empty = sender.key beside the data, created

@@ -58,6 +58,7 @@ from cognate.domain.user_search import UserSearch
 from cognate.domain.user_store import PasswordVault
 from cognate.domain.users import UserService
 from cognate.functions.router import FunctionRouter, parse_rules
+from cognate.outbound.http import Outbound
 from cognate.storage.db import Database
 
 
@@ -98,6 +99,7 @@ class Services:
     branding: BrandingService
     terms: TermsService
     hosted_account: HostedAccount
+    outbound: Outbound
 
 
 def build_services(
@@ -105,6 +107,7 @@ def build_services(
 ) -> Services:
     """Wire the domain services of one process."""
     tokens = PageTokens(box.derived_key("pagination"))
+    outbound = Outbound(settings.outbound_ca_bundle)
     triggers = Triggers(
         FunctionRouter(parse_rules(settings.triggers)), settings.trigger_timeout_ms / 1000
     )
@@ -139,7 +142,7 @@ def build_services(
     custom_auth = CustomAuth(db, challenges, triggers)
     migration = UserMigration(db, clock, vault, notifier, triggers)
     refresh = RefreshService(db, clock, box, token_sessions, issuer, customization)
-    hosted = HostedSignIn(db, clock, challenges, password_check, auth_triggers)
+    hosted = HostedSignIn(db, clock, challenges)
     respond_to_auth = RespondToAuthChallenge(step_deps, steps, clock, box, custom_auth)
     mfa_settings = MfaSettings(db, clock, box, access, challenges)
     account = AccountService(db, clock, box, vault, access, password_check, token_sessions)
@@ -204,7 +207,7 @@ def build_services(
             challenges,
             SignUpService(db, clock, box, vault, notifier, triggers),
             AccountCodes(db, clock, box, vault, notifier, triggers, migration),
-            HostedSignIn(db, clock, challenges, password_check, auth_triggers),
             settings.base_url(),
         ),
+        outbound=outbound,
     )

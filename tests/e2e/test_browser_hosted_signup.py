@@ -3,8 +3,9 @@ Playwright) goes from the authorize URL to /login, follows its sign-up link, sig
 (first with a password the policy refuses: the page shows Cognito's message), confirms
 with the code from the outbox and lands on the application's callback with a code that
 the token endpoint exchanges for the new user's tokens. The pages wear the client's UI
-customization (its CSS is applied: the button's computed color). A screenshot of each
-page is kept in the test's tmp_path.
+customization (its CSS is applied: the button's computed color). Each page is
+screenshotted and checked (tests/support/screenshots.py): login, sign-up, sign-up
+refused, confirm, callback.
 
 The domain is reached by its Host name `<prefix>.auth.<region>.localhost:<port>`.
 Skipped without Chromium or the playwright package.
@@ -17,7 +18,6 @@ import re
 import secrets
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -26,6 +26,7 @@ import pytest
 
 from tests.support.auth import PASSWORD, claims, new_client, new_pool
 from tests.support.outbox import read_outbox
+from tests.support.screenshots import Screenshots
 from tests.support.server import CognateServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -55,9 +56,14 @@ def browser_page() -> Iterator[Any]:
 
 
 def test_sign_up_confirm_and_land_on_the_callback(
-    browser_page: Any, server: CognateServer, cognito: Any, region: str, tmp_path: Path
+    browser_page: Any,
+    server: CognateServer,
+    cognito: Any,
+    region: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     page = browser_page
+    shots = Screenshots(request, page)
     port = urlsplit(server.endpoint).port
     callback = f"http://localhost:{port}/_cognate/health"
     pool_id = new_pool(
@@ -90,7 +96,7 @@ def test_sign_up_confirm_and_land_on_the_callback(
 
     page.goto(f"{domain}/oauth2/authorize?{urlencode(query)}")
     assert urlsplit(page.url).path == "/login"
-    page.screenshot(path=str(tmp_path / "1-login.png"))
+    shots.take(page, "login", heading="Sign in")
     page.click("#sign-up")
     assert urlsplit(page.url).path == "/signup"
     color = page.eval_on_selector("#signup", "e => getComputedStyle(e).backgroundColor")
@@ -98,15 +104,15 @@ def test_sign_up_confirm_and_land_on_the_callback(
     page.fill("#username", "dora")
     page.fill("#attr-email", "dora@example.com")
     page.fill("#password", "short")
-    page.screenshot(path=str(tmp_path / "2-signup.png"))
+    shots.take(page, "signup", heading="Sign up")
     page.click("#signup")
     assert "Password did not conform with policy" in (page.text_content("#error") or "")
-    page.screenshot(path=str(tmp_path / "3-signup-refused.png"))
+    shots.take(page, "signup-refused", heading="Sign up")
     page.fill("#password", PASSWORD)
     page.click("#signup")
     assert urlsplit(page.url).path == "/confirm"
     assert page.input_value("#username") == "dora"
-    page.screenshot(path=str(tmp_path / "4-confirm.png"))
+    shots.take(page, "confirm", heading="Confirm your account")
 
     message = [m for m in read_outbox(server, pool_id) if m.username == "dora"][-1]
     code = re.search(r"\b(\d{6})\b", message.body)
@@ -114,7 +120,7 @@ def test_sign_up_confirm_and_land_on_the_callback(
     page.fill("#code", code.group(1))
     page.click("#confirm")
     page.wait_for_url(f"{callback}*")
-    page.screenshot(path=str(tmp_path / "5-callback.png"))
+    shots.take(page, "callback", text='"status":"ok"')
     params = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
     assert params["state"] == state
 
@@ -134,6 +140,10 @@ def test_sign_up_confirm_and_land_on_the_callback(
     id_claims = claims(token.json()["id_token"])
     assert id_claims["cognito:username"] == "dora"
     assert id_claims["email_verified"] is True
-    shots = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert len(shots) == 5
-    assert all((tmp_path / name).stat().st_size > 1000 for name in shots)
+    assert [p.name for p in sorted(shots.folder.glob("*.png"))] == [
+        "01-login.png",
+        "02-signup.png",
+        "03-signup-refused.png",
+        "04-confirm.png",
+        "05-callback.png",
+    ]

@@ -9,7 +9,8 @@ http://localhost (where Cognito allows http), where the code is read from the UR
 does what generic OIDC libraries do: discovery from the issuer, the JWKS named there,
 the RS256 signature, then `iss`, `aud`, `nonce`, `exp` and `token_use`. A second authorize
 in the same browser skips the login page (the session cookie); /logout brings it back.
-Screenshots of each page are kept in the test's tmp_path.
+Each page the browser shows is screenshotted and checked (tests/support/screenshots.py):
+login, wrong password, callback, callback again, signed out, login after the logout.
 
 Needs Chromium at /usr/bin/chromium and the Python `playwright` package (never a browser
 downloaded by `playwright install`); skipped without them.
@@ -23,7 +24,6 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -34,6 +34,7 @@ from joserfc.jwk import KeySet
 
 from tests.support.auth import PASSWORD, WRONG_PASSWORD
 from tests.support.oauth import oauth_pool
+from tests.support.screenshots import Screenshots
 from tests.support.server import CognateServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -82,9 +83,14 @@ def verify_id_token(issuer: str, token: str, client_id: str, nonce: str) -> dict
 
 
 def test_code_flow_with_pkce_in_chromium(
-    browser_page: Any, server: CognateServer, cognito: Any, region: str, tmp_path: Path
+    browser_page: Any,
+    server: CognateServer,
+    cognito: Any,
+    region: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     page = browser_page
+    shots = Screenshots(request, page)
     port = urlsplit(server.endpoint).port
     # The application: pages of this server on http://localhost (Cognito allows http there).
     callback = f"http://localhost:{port}/_cognate/health"
@@ -110,18 +116,18 @@ def test_code_flow_with_pkce_in_chromium(
     }
     page.goto(f"{domain}/oauth2/authorize?{urlencode(query)}")
     assert urlsplit(page.url).path == "/login"
-    page.screenshot(path=str(tmp_path / "1-login.png"))
+    shots.take(page, "login", heading="Sign in")
 
     page.fill("#username", "alice")
     page.fill("#password", WRONG_PASSWORD)
     page.click("#signin")
     assert page.text_content("#error") == "Incorrect username or password."
-    page.screenshot(path=str(tmp_path / "2-wrong-password.png"))
+    shots.take(page, "wrong-password", heading="Sign in")
 
     page.fill("#password", PASSWORD)
     page.click("#signin")
     page.wait_for_url(f"{callback}*")
-    page.screenshot(path=str(tmp_path / "3-callback.png"))
+    shots.take(page, "callback", text='"status":"ok"')
     landed = urlsplit(page.url)
     assert f"{landed.scheme}://{landed.netloc}{landed.path}" == callback
     params = {k: v[0] for k, v in parse_qs(landed.query).items()}
@@ -158,13 +164,20 @@ def test_code_flow_with_pkce_in_chromium(
     page.wait_for_url(f"{callback}*")
     assert "state=second" in page.url
     assert "code=" in page.url
+    shots.take(page, "callback-again", text='"status":"ok"')
 
     page.goto(f"{domain}/logout?{urlencode({'client_id': setup.client_id, 'logout_uri': logout})}")
     page.wait_for_url(f"{callback}*")
     assert page.url == logout
+    shots.take(page, "signed-out", text='"status":"ok"')
     page.goto(f"{domain}/oauth2/authorize?{urlencode(query)}")
     assert urlsplit(page.url).path == "/login"
-    page.screenshot(path=str(tmp_path / "4-login-after-logout.png"))
-    shots = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert len(shots) == 4
-    assert all((tmp_path / name).stat().st_size > 1000 for name in shots)
+    shots.take(page, "login-after-logout", heading="Sign in")
+    assert [p.name for p in sorted(shots.folder.glob("*.png"))] == [
+        "01-login.png",
+        "02-wrong-password.png",
+        "03-callback.png",
+        "04-callback-again.png",
+        "05-signed-out.png",
+        "06-login-after-logout.png",
+    ]

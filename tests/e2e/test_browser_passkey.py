@@ -17,7 +17,8 @@ must keep it: the same key put back with its old counter (a clone) is refused.
 
 Needs Chromium at /usr/bin/chromium (`.ci/run` installs Debian's) and the Python
 `playwright` package, never a browser downloaded by `playwright install`; skipped without
-them. A screenshot of the page is kept in the test's tmp_path.
+them. The page is screenshotted and checked (tests/support/screenshots.py): the origin
+page the ceremonies run on (the pool's JWKS), and the same page showing the outcome.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,6 +44,7 @@ from tests.support.auth import (
     new_user,
     sign_in,
 )
+from tests.support.screenshots import Screenshots
 from tests.support.server import CognateServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -118,9 +119,10 @@ def passkey_challenge(cognito: Any, client_id: str, username: str) -> dict[str, 
 
 
 def test_passkey_registered_and_used_in_chromium(
-    browser_page: Any, server: CognateServer, cognito: Any, tmp_path: Path
+    browser_page: Any, server: CognateServer, cognito: Any, request: pytest.FixtureRequest
 ) -> None:
     page = browser_page
+    shots = Screenshots(request, page)
     pool_id = new_pool(
         cognito, Policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]}}
     )
@@ -132,6 +134,7 @@ def test_passkey_registered_and_used_in_chromium(
     port = urlsplit(server.endpoint).port
     page.goto(f"http://localhost:{port}/{pool_id}/.well-known/jwks.json")
     assert page.evaluate("window.isSecureContext") is True
+    shots.take(page, "origin-jwks", text='"keys"')
     cdp, authenticator_id = virtual_authenticator(page)
 
     # Registration: the server's options, the browser's ceremony, the server's verification.
@@ -212,4 +215,8 @@ def test_passkey_registered_and_used_in_chromium(
         f"(sign count {count_at_registration} -> {after['signCount']}; "
         f"the clone at {count_at_registration} was refused)",
     )
-    page.screenshot(path=str(tmp_path / "passkey.png"))
+    shots.take(page, "passkey", text=f"Signed in to {pool_id} as {username} with passkey")
+    assert [p.name for p in sorted(shots.folder.glob("*.png"))] == [
+        "01-origin-jwks.png",
+        "02-passkey.png",
+    ]

@@ -11,6 +11,11 @@
 //   sign_in                     signIn({username, password}) (SRP, Amplify's default flow;
 //                               {authFlowType: "USER_PASSWORD_AUTH"} to change it)
 //                               -> {isSignedIn, nextStep}
+//   confirm_sign_in             confirmSignIn({challengeResponse}): the given
+//                               "challengeResponse" (an MFA type, an email address...), or
+//                               with "codeFrom": "prompt" a line read from stdin after
+//                               printing {"prompt": {"action", "index", "label"}} (a code
+//                               the caller takes from the outbox) -> {isSignedIn, nextStep}
 //   confirm_new_password        confirmSignIn({challengeResponse: newPassword,
 //                               options: {userAttributes: attributes}}) -> {isSignedIn, nextStep}
 //   fetch_session               fetchAuthSession() -> {tokens: {idToken, accessToken} | null, userSub}
@@ -35,6 +40,8 @@
 // KeyValueStorage with cognitoUserPoolsTokenProvider.setKeyValueStorage so that it can
 // list and snapshot the keys.
 
+import { createInterface } from "node:readline";
+
 import { Amplify } from "aws-amplify";
 import {
   confirmSignIn,
@@ -50,6 +57,7 @@ import { Hub } from "aws-amplify/utils";
 import {
   describeError,
   describeToken,
+  emit,
   failure,
   normaliseActions,
   packageVersion,
@@ -117,6 +125,16 @@ async function main(input) {
     return null;
   };
   let snapshot = null;
+  let stdinLines = null;
+
+  /** A line the caller gives on stdin, asked for with a {"prompt": ...} line. */
+  async function prompted(action, index, label) {
+    emit({ prompt: { action, index, label: label ?? null } });
+    stdinLines ??= createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+    const line = await stdinLines.next();
+    if (line.done) throw Object.assign(new Error("stdin closed"), { name: "UsageError" });
+    return line.value.trim();
+  }
 
   async function session(options) {
     const result = await fetchAuthSession(options);
@@ -137,6 +155,15 @@ async function main(input) {
         password: params.password ?? input.password,
         ...(authFlowType ? { options: { authFlowType } } : {}),
       });
+      return { ok: true, isSignedIn: output.isSignedIn, nextStep: output.nextStep };
+    },
+
+    async confirm_sign_in(params, index) {
+      const challengeResponse =
+        params.codeFrom === "prompt"
+          ? await prompted("confirm_sign_in", index, params.label)
+          : params.challengeResponse;
+      const output = await confirmSignIn({ challengeResponse });
       return { ok: true, isSignedIn: output.isSignedIn, nextStep: output.nextStep };
     },
 
@@ -203,7 +230,7 @@ async function main(input) {
   };
 
   const results = [];
-  for (const { action, ...params } of actions) {
+  for (const [index, { action, ...params }] of actions.entries()) {
     const mark = recorder.mark();
     const hubMark = hubEvents.length;
     const handler = Object.hasOwn(handlers, action) ? handlers[action] : null;
@@ -212,7 +239,7 @@ async function main(input) {
       record = failure("UsageError", `unknown action ${JSON.stringify(action)}`);
     } else {
       try {
-        record = await handler(params);
+        record = await handler(params, index);
       } catch (err) {
         record = { ok: false, error: describeError(err) };
       }

@@ -375,3 +375,59 @@ def test_client_with_a_secret(server: CognateServer, cognito: Any, region: str) 
     _, forgot_action, csrf = form(http, f"{site.domain_url}/forgotPassword?{query}")
     sent = http.post(forgot_action, data={"_csrf": csrf, "username": "fay"})
     assert path_of(sent).endswith("/confirmForgotPassword")
+
+
+def test_branding_assets_dress_the_pages(server: CognateServer, cognito: Any, region: str) -> None:
+    site = hosted_site(cognito, server.endpoint, region)
+    logo = png()
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
+    cognito.create_managed_login_branding(
+        UserPoolId=site.pool_id,
+        ClientId=site.client_id,
+        Settings={"components": {"pageBackground": {"lightMode": {"color": "abcdefff"}}}},
+        Assets=[
+            {"Category": "FORM_LOGO", "ColorMode": "LIGHT", "Extension": "PNG", "Bytes": logo},
+            {"Category": "FAVICON_SVG", "ColorMode": "DYNAMIC", "Extension": "SVG", "Bytes": svg},
+        ],
+    )
+    http = httpx.Client()
+    login = http.get(site.authorize_url(), follow_redirects=True)
+    logo_url = re.search(r'id="logo" src="([^"]+)"', login.text)
+    favicon_url = re.search(r'id="favicon" href="([^"]+)"', login.text)
+    assert logo_url is not None, login.text
+    assert favicon_url is not None, login.text
+    assert httpx.get(logo_url.group(1)).content == logo
+    assert httpx.get(favicon_url.group(1)).content == svg
+    # an error page of the client (an expired form) is dressed the same way
+    _, action, _ = form(http, site.authorize_url())
+    expired = http.post(action, data={"_csrf": "forged", "username": "a", "password": "b"})
+    assert expired.status_code == 403
+    assert "background: #abcdefff" in expired.text
+    assert f'src="{logo_url.group(1)}"' in expired.text
+
+
+def test_terms_in_the_language_of_the_pages(
+    server: CognateServer, cognito: Any, region: str
+) -> None:
+    site = hosted_site(cognito, server.endpoint, region)
+    for name in ("terms-of-use", "privacy-policy"):
+        cognito.create_terms(
+            UserPoolId=site.pool_id, ClientId=site.client_id, TermsName=name,
+            TermsSource="LINK", Enforcement="NONE",
+            Links={
+                "cognito:default": f"https://app.example.com/{name}",
+                "cognito:german": f"https://app.example.com/de/{name}",
+            },
+        )  # fmt: skip
+    http = httpx.Client()
+    german = http.get(site.authorize_url() + "&lang=de", follow_redirects=True)
+    signup_url = link(german, "sign-up")
+    assert signup_url is not None
+    assert "lang=de" in signup_url  # the language goes from page to page
+    page = http.get(signup_url).text
+    assert 'href="https://app.example.com/de/terms-of-use"' in page
+    assert 'href="https://app.example.com/de/privacy-policy"' in page
+    # a language without its own documents falls back to the default ones
+    japanese = http.get(site.authorize_url() + "&lang=ja", follow_redirects=True)
+    fallback = http.get(link(japanese, "sign-up") or "").text
+    assert 'href="https://app.example.com/terms-of-use"' in fallback

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
 from html import unescape
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pyotp
@@ -27,13 +24,12 @@ import pytest
 from tests.support.auth import PASSWORD, claims
 from tests.support.clock import ShiftedClock
 from tests.support.clocked_server import clocked_server
-from tests.support.mfa import MfaPool, mfa_pool, set_up_totp
+from tests.support.hosted_pages import ACTION, error_of, field, hosted, submit
+from tests.support.mfa import mfa_pool, set_up_totp
 from tests.support.oauth import CALLBACK, hosted_login
 from tests.support.server import CognateServer
 
 PHONE = "+15555551234"
-_FIELD = r'name="{}" value="([^"]*)"'
-_ACTION = re.compile(r'<form method="post" action="([^"]+)"')
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -56,79 +52,6 @@ def clock(clocked: tuple[CognateServer, ShiftedClock]) -> Iterator[ShiftedClock]
     shifted.reset()
     yield shifted
     shifted.reset()
-
-
-@dataclass(frozen=True)
-class Hosted:
-    pool: MfaPool
-    client_id: str
-    client_secret: str
-    domain_url: str
-
-    def authorize_url(self) -> str:
-        return (
-            f"{self.domain_url}/oauth2/authorize?response_type=code&client_id={self.client_id}"
-            f"&redirect_uri={CALLBACK}&scope=openid+email&state=xyz"
-        )
-
-    def exchange(self, response: httpx.Response) -> dict[str, Any]:
-        """The redirect that ends the sign-in: its code exchanged at /oauth2/token."""
-        assert response.status_code == 302, response.text
-        location = response.headers["location"]
-        assert location.startswith(CALLBACK), location
-        params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-        assert params["state"] == "xyz"
-        tokens = httpx.post(
-            f"{self.domain_url}/oauth2/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": params["code"],
-                "redirect_uri": CALLBACK,
-            },
-            auth=(self.client_id, self.client_secret),
-        )
-        assert tokens.status_code == 200, tokens.text
-        body: dict[str, Any] = tokens.json()
-        return body
-
-
-def hosted(pool: MfaPool, region: str) -> Hosted:
-    """A domain and a confidential OAuth client (no password flows) on the pool."""
-    prefix = "h" + secrets.token_hex(6)
-    pool.cognito.create_user_pool_domain(UserPoolId=pool.pool_id, Domain=prefix)
-    made = pool.cognito.create_user_pool_client(
-        UserPoolId=pool.pool_id,
-        ClientName="hosted",
-        GenerateSecret=True,
-        ExplicitAuthFlows=["ALLOW_REFRESH_TOKEN_AUTH"],
-        AllowedOAuthFlowsUserPoolClient=True,
-        AllowedOAuthFlows=["code"],
-        AllowedOAuthScopes=["openid", "email"],
-        CallbackURLs=[CALLBACK],
-        SupportedIdentityProviders=["COGNITO"],
-    )["UserPoolClient"]
-    domain_url = f"{pool.server.endpoint}/_cognate/domains/{prefix}.auth.{region}.amazoncognito.com"
-    return Hosted(pool, made["ClientId"], made["ClientSecret"], domain_url)
-
-
-def field(page: httpx.Response, name: str) -> str:
-    found = re.search(_FIELD.format(name), page.text)
-    assert found is not None, page.text
-    return unescape(found.group(1))
-
-
-def submit(http: httpx.Client, page: httpx.Response, **values: str) -> httpx.Response:
-    """Post a step page's form (its CSRF token, step token and action) with `values`."""
-    action = _ACTION.search(page.text)
-    assert action is not None, page.text
-    data = {"_csrf": field(page, "_csrf"), "step": field(page, "step"), **values}
-    return http.post(unescape(action.group(1)), data=data)
-
-
-def error_of(page: httpx.Response) -> str:
-    found = re.search(r'id="error">([^<]*)<', page.text)
-    assert found is not None, page.text
-    return unescape(found.group(1))
 
 
 def test_authenticator_code_after_the_password(
@@ -172,7 +95,7 @@ def test_step_answers_need_the_csrf_token(
     site = hosted(pool, region)
     http = httpx.Client()
     page = hosted_login(http, site.authorize_url())
-    action = _ACTION.search(page.text)
+    action = ACTION.search(page.text)
     assert action is not None
     forged = httpx.post(
         unescape(action.group(1)), data={"step": field(page, "step"), "code": app.code()}

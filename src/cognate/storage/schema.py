@@ -617,3 +617,122 @@ terms = sa.Table(
 )
 """Terms documents of app clients (terms-of-use, privacy-policy): one of each name per
 client, with the language -> URL map managed login links to."""
+
+identity_providers = sa.Table(
+    "identity_providers",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", SearchKey(32), nullable=False),
+    sa.Column("provider_type", sa.String(32), nullable=False),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("secrets_enc", sa.Text, nullable=True),
+    sa.Column("attribute_mapping", sa.Text, nullable=False),
+    sa.Column("idp_identifiers", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("pool_pk", "name"),
+)
+"""A pool's identity providers (ProviderName unique per pool). `details` is the
+ProviderDetails JSON without its secrets (client_secret, private_key), which are sealed
+together in `secrets_enc`; `attribute_mapping` and `idp_identifiers` are the API's JSON."""
+
+idp_identifiers = sa.Table(
+    "idp_identifiers",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "provider_pk",
+        PrimaryKey,
+        sa.ForeignKey("identity_providers.pk", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("identifier", SearchKey(40), nullable=False),
+    sa.UniqueConstraint("pool_pk", "identifier"),
+)
+"""IdpIdentifiers, one row each, so the database keeps them unique within a pool and
+GetIdentityProviderByIdentifier / idp_identifier find their provider by index."""
+
+provider_links = sa.Table(
+    "provider_links",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("provider_name", SearchKey(32), nullable=False),
+    sa.Column("attribute_name", sa.String(64), nullable=False),
+    sa.Column("attribute_value", SearchKey(2048), nullable=False),
+    sa.Column(
+        "user_pk",
+        PrimaryKey,
+        sa.ForeignKey("users.pk", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("pool_pk", "provider_name", "attribute_value"),
+)
+"""AdminLinkProviderForUser: a federated identity (provider, subject value) that signs in
+as an existing user of the pool (`user_pk`) instead of as its own federated user."""
+
+cimd_policies = sa.Table(
+    "cimd_policies",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "client_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pool_clients.pk", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column("policy_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(32), nullable=False),
+    sa.Column("cache_seconds", sa.Integer, nullable=True),
+    sa.Column("url_patterns", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_cimd_policies_pool_pk_pk", "pool_pk", "pk"),
+)
+"""Client ID Metadata Document policies: which HTTPS URLs may act as OAuth client IDs
+(`url_patterns`, JSON list) for an app client, and how long fetched documents are kept."""
+
+client_metadata_urls = sa.Table(
+    "client_metadata_urls",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "policy_pk",
+        PrimaryKey,
+        sa.ForeignKey("cimd_policies.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("url", SearchKey(256), nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("cached_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("policy_pk", "url"),
+)
+"""Client metadata documents fetched for a CIMD policy: the document as fetched (JSON)
+and its cache window (ListClientMetadataURLs, UpdateClientMetadataURLState)."""

@@ -5,9 +5,9 @@ the session), NEW_PASSWORD_REQUIRED (a permanent password and the missing requir
 attributes), SELECT_CHALLENGE (USER_AUTH's menu, answered with ANSWER and that factor's
 parameters), PASSWORD / PASSWORD_SRP (the same factors chosen directly with the session),
 the MFA and passwordless code challenges (SMS_MFA, EMAIL_OTP, SOFTWARE_TOKEN_MFA, SMS_OTP,
-SELECT_MFA_TYPE, MFA_SETUP), WEB_AUTHN (a passkey assertion) and the device proofs. Every
-other challenge name belongs to a flow this server did not start, so its session cannot be
-valid.
+SELECT_MFA_TYPE, MFA_SETUP with a verified authenticator or an email address to set up),
+WEB_AUTHN (a passkey assertion) and the device proofs. Every other challenge name belongs
+to a flow this server did not start, so its session cannot be valid.
 
 NEW_PASSWORD_REQUIRED follows Cognito's rules: required attributes without a value must
 be given ("Invalid attributes given, X is missing"), required ones that have a value
@@ -44,6 +44,7 @@ from cognate.domain.auth.context import (
 from cognate.domain.auth.custom_auth import CUSTOM_CHALLENGE, CustomAuth, with_result
 from cognate.domain.auth.device_auth import DEVICE_PASSWORD_VERIFIER, DEVICE_SRP_AUTH
 from cognate.domain.auth.mfa_challenge import CODE_CHALLENGES, SELECT_MFA_TYPE
+from cognate.domain.auth.mfa_setup import SETUP_EMAIL, EmailMfaSetup
 from cognate.domain.auth.password_check import NEW_PASSWORD_REQUIRED
 from cognate.domain.auth.steps import PASSWORDLESS, SELECT_CHALLENGE, SignInSteps, StepDeps
 from cognate.domain.auth.token_customization import AUTHENTICATE_DEVICE, NEW_PASSWORD_CHALLENGE
@@ -90,6 +91,7 @@ class RespondToAuthChallenge:
         self._clock = clock
         self._box = box
         self._custom = custom
+        self._email_setup = EmailMfaSetup(deps.db, clock, deps.mfa, deps.challenges)
 
     def respond(
         self, region: str, request: dict[str, Any], *, admin: bool, activity: Activity
@@ -152,6 +154,8 @@ class RespondToAuthChallenge:
             carry = {k: v for k, v in challenge.state.items() if k == "device_key"}
             return mfa.challenge(scope, found, answer, carry)
         if challenge.name == MFA_SETUP:
+            if "EMAIL" in responses:  # setting email MFA up: a code goes to the address
+                return self._email_setup.start(scope, challenge, session, found, responses["EMAIL"])
             if not challenge.state.get("totp_verified"):
                 raise NotAuthorizedException(INVALID_SESSION)
             mfa.set_up_totp(found)
@@ -163,6 +167,8 @@ class RespondToAuthChallenge:
                 raise
             if not right:
                 raise mfa.wrong_code(scope, challenge, session)
+            if SETUP_EMAIL in challenge.state:
+                found = self._email_setup.finish(scope, challenge, found)
         device_key = responses.get("DEVICE_KEY") or challenge.state.get("device_key")
         return self._steps.after_mfa(scope, found, activity, device_key, session)
 

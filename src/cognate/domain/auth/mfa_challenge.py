@@ -2,11 +2,15 @@
 
 With the pool's MfaConfiguration OFF there is none. Otherwise the user's enabled factors
 that the pool offers decide: the preferred one, the only one, or SELECT_MFA_TYPE to choose
-(MFAS_CAN_CHOOSE). A pool with MFA ON treats a user with a phone number and no
-preferences as having SMS MFA (Cognito's default); a user with no factor at all gets
-MFA_SETUP (MFAS_CAN_SETUP: the factors the pool offers that need no prior set-up), answered
-after AssociateSoftwareToken / VerifySoftwareToken on the challenge's session. In an
-OPTIONAL pool, users without a factor sign in without MFA.
+(MFAS_CAN_CHOOSE). A pool with MFA ON treats a user with no preferences as having SMS MFA
+when they have a phone number and email MFA when they have an email address, where the pool
+offers that factor (Cognito's default for SMS; for email, the developer guide's "SMS and
+email message MFA require no additional configuration after your user adds an email address
+or phone number"; with both, SELECT_MFA_TYPE). A user with no factor at all gets MFA_SETUP
+(MFAS_CAN_SETUP: the factors the pool offers that need no prior set-up), answered after
+AssociateSoftwareToken / VerifySoftwareToken on the challenge's session, or with an email
+address to set email MFA up (mfa_setup.py). In an OPTIONAL pool, users without a factor
+sign in without MFA.
 
 SMS_MFA and EMAIL_OTP send a six-digit code through the outbox (the pool's
 SmsAuthenticationMessage / EmailMfaConfiguration, or Cognito's defaults, or what the pool's
@@ -62,6 +66,9 @@ _RESPONSE_KEY = {
     prefs.EMAIL_OTP: "EMAIL_OTP_CODE",
     SMS_OTP: "SMS_OTP_CODE",
 }
+# The factors a user has without setting anything up where MFA is required, and the
+# attribute each sends its codes to.
+_ADDRESSED_BY = {prefs.SMS_MFA: "phone_number", prefs.EMAIL_OTP: "email"}
 
 
 def _json(value: Any) -> str:
@@ -101,15 +108,19 @@ class MfaChallenges:
         if prefs.SOFTWARE_TOKEN_MFA in enabled and not self._has_authenticator(found):
             # associated again and not verified yet: TOTP is unusable until it is
             enabled.remove(prefs.SOFTWARE_TOKEN_MFA)
-        has_phone = bool(found.attributes.get("phone_number"))
-        if not enabled and mode == "ON" and prefs.SMS_MFA in offered and has_phone:
-            enabled = [prefs.SMS_MFA]
+        if not enabled and mode == "ON":
+            # MFA required: a phone number is SMS MFA, an email address email MFA
+            enabled = [
+                f for f, a in _ADDRESSED_BY.items() if f in offered and found.attributes.get(a)
+            ]
         if not enabled:
             if mode != "ON":
                 return None
             can_setup = [f for f in offered if f != prefs.SMS_MFA] or offered
             parameters = {"MFAS_CAN_SETUP": _json(can_setup)}
-            return self._open(scope, found, MFA_SETUP, parameters, carry)
+            return self._open(
+                scope, found, MFA_SETUP, parameters, {"can_setup": can_setup, **carry}
+            )
         preferred = prefs.preferred_factor(record)
         if preferred is not None and preferred in enabled:
             return self.challenge(scope, found, preferred, carry)
@@ -208,7 +219,8 @@ class MfaChallenges:
         presented = self._notifier.code_hash(user.pk, "sign_in", code)
         if not hmac.compare_digest(expected, presented):
             return False
-        self._mark_verified(challenge, found)
+        if "setup_email" not in challenge.state:  # email MFA set-up verifies its own address
+            self._mark_verified(challenge, found)
         return True
 
     def _mark_verified(self, challenge: Challenge, found: SignInUser) -> None:

@@ -8,9 +8,10 @@ hosted UI does for its own client), so errors read as Cognito's.
 
 After a sign-up the browser holds a `HOSTED_SIGN_UP` session (auth_sessions, sealed state:
 the username and password, 60 minutes, single use); once /confirm succeeds it is taken
-and the password is checked by HostedSignIn.sign_in, so a confirmed sign-up continues to
-the authorize redirect exactly as a sign-in would (MFA, triggers, refusals included).
-Without that session (another browser) the confirmation ends on /login.
+and its password starts the sign-in of challenges.py, so a confirmed sign-up continues
+exactly as a sign-in from /login would (MFA and its set-up, new password, triggers,
+refusals included). Without that session (another browser) the confirmation ends on
+/login.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from cognate.domain.account_codes import AccountCodes
 from cognate.domain.challenge_sessions import ChallengeSessions
 from cognate.domain.client_auth import ClientScope, secret_hash
 from cognate.domain.oauth import codes
-from cognate.domain.oauth.hosted import HostedSignIn
+from cognate.domain.oauth.sign_in_options import TERMS_LANGUAGE
 from cognate.domain.secretbox import SecretBox
 from cognate.domain.sign_up import SignUpService
 from cognate.storage.db import Database
@@ -43,9 +44,10 @@ class Look:
     """What base.html needs to dress a hosted page for an app client."""
 
     css: str | None
-    logo_url: str | None
+    logo_url: str | None  # the branding's form (or header) logo, else the customization's
     branding: dict[str, Any] | None
     terms: list[dict[str, str]]  # [{"name", "url"}], only when both documents exist
+    favicon_url: str | None = None
 
 
 def sign_up_allowed(scope: ClientScope) -> bool:
@@ -85,7 +87,6 @@ class HostedAccount:
         challenges: ChallengeSessions,
         sign_up: SignUpService,
         account_codes: AccountCodes,
-        hosted: HostedSignIn,
         base_url: str,
     ) -> None:
         self._db = db
@@ -93,7 +94,6 @@ class HostedAccount:
         self._challenges = challenges
         self._sign_up = sign_up
         self._codes = account_codes
-        self._hosted = hosted
         self._base_url = base_url.rstrip("/")
 
     # ------------------------------------------------------------------ requests
@@ -144,11 +144,9 @@ class HostedAccount:
     def resend(self, scope: ClientScope, username: str) -> dict[str, Any]:
         return self._codes.resend_confirmation_code(self._request(scope, username))
 
-    def continue_sign_in(
-        self, scope: ClientScope, cookie: str | None, username: str, ip: str | None
-    ) -> str | None:
-        """After /confirm: the hosted session's cookie if this browser signed this user
-        up (None: sign in on /login). The sign-up session is used up either way."""
+    def sign_up_password(self, scope: ClientScope, cookie: str | None, username: str) -> str | None:
+        """After /confirm: the password this browser signed this user up with (None: it
+        did not; sign in on /login). The sign-up session is used up either way."""
         token = codes.from_url(cookie)
         if token is None:
             return None
@@ -158,7 +156,7 @@ class HostedAccount:
             return None
         if found.name != HOSTED_SIGN_UP or found.state.get("username") != username:
             return None
-        return self._hosted.sign_in(scope, username, str(found.state["password"]), ip)
+        return str(found.state["password"])
 
     # ------------------------------------------------------------------ recovery
 
@@ -174,7 +172,8 @@ class HostedAccount:
 
     # ------------------------------------------------------------------ look
 
-    def look(self, scope: ClientScope) -> Look:
+    def look(self, scope: ClientScope, lang: str | None = None) -> Look:
+        """How the client's pages look; terms documents in `lang` where they exist."""
         pool = scope.pool.pool
         client_id = scope.client.client_id
 
@@ -183,11 +182,15 @@ class HostedAccount:
             logo = ui_customization.logo_path_for(conn, pool.pk, pool.id, client_id)
             style = branding.branding_for(conn, pool.pk, client_id)
             documents = terms.terms_for(conn, pool.pk, client_id)
+            assets = _branding_assets(style, pool.id)
+            logo_path = assets.get("FORM_LOGO") or assets.get("PAGE_HEADER_LOGO") or logo
+            favicon = assets.get("FAVICON_SVG") or assets.get("FAVICON_ICO")
             return Look(
                 css=_inline_css(custom[0] if custom is not None else None),
-                logo_url=f"{self._base_url}{logo}" if logo else None,
+                logo_url=f"{self._base_url}{logo_path}" if logo_path else None,
                 branding=_branding_view(style),
-                terms=_terms_links(documents),
+                terms=_terms_links(documents, lang),
+                favicon_url=f"{self._base_url}{favicon}" if favicon else None,
             )
 
         return self._db.read("hosted_look", read)
@@ -199,19 +202,39 @@ def _inline_css(css: str | None) -> str | None:
     return css.replace("</", "<\\/") if css else None
 
 
-def _terms_links(documents: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _terms_links(documents: list[dict[str, Any]], lang: str | None) -> list[dict[str, str]]:
     """Managed login links the terms on its sign-up page once both documents exist, in
-    the order terms of use, privacy policy, each in the default language."""
+    the order terms of use, privacy policy, each in the page's language where the
+    document has it, else in its default."""
+    wanted = f"cognito:{TERMS_LANGUAGE[lang]}" if lang in TERMS_LANGUAGE else None
     by_name = {d["TermsName"]: d for d in documents}
     if not {"terms-of-use", "privacy-policy"} <= by_name.keys():
         return []
     links = []
     for name, label in (("terms-of-use", "Terms of use"), ("privacy-policy", "Privacy policy")):
         urls = by_name[name].get("Links") or {}
-        url = urls.get("cognito:default") or next(iter(urls.values()), None)
+        url = (
+            (urls.get(wanted) if wanted else None)
+            or urls.get("cognito:default")
+            or next(iter(urls.values()), None)
+        )
         if url:
             links.append({"name": label, "url": str(url)})
     return links
+
+
+def _branding_assets(style: dict[str, Any] | None, pool_id: str) -> dict[str, str]:
+    """The paths of a branding style's assets by category, for the light color mode
+    (LIGHT, else DYNAMIC: the pages have no dark mode)."""
+    if style is None:
+        return {}
+    found: dict[str, str] = {}
+    for mode in ("DYNAMIC", "LIGHT"):  # LIGHT last: it wins
+        for asset in style.get("Assets") or []:
+            if asset["ColorMode"] == mode:
+                branding_id = str(style["ManagedLoginBrandingId"])
+                found[asset["Category"]] = branding.asset_path(pool_id, branding_id, asset)
+    return found
 
 
 def _branding_view(style: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -9,7 +9,11 @@ or without the response type's flow is `unauthorized_client`, an unknown respons
 Scopes: requested scopes the client is not allowed (or that no resource server defines
 any more) are dropped, as Cognito ignores them; if none is left of a non-empty request
 the answer is `invalid_scope`; no `scope` means all the client's scopes. `email`, `phone`
-and `profile` are granted only with `openid` (Cognito's rule).
+and `profile` are granted only with `openid` (Cognito's rule). Then `prompt`, `lang`,
+`identity_provider` / `idp_identifier` and the client's SupportedIdentityProviders, read
+by sign_in_options.py (a bad prompt, or a provider the client does not support, is
+`invalid_request`), which also decides how the request is answered (`authorize_step`,
+`login_step`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from sqlalchemy.engine import Connection
 from cognate.domain.auth.context import load_public
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.client_settings import STANDARD_SCOPES
+from cognate.domain.oauth import sign_in_options
 from cognate.domain.oauth.errors import OAuthError, PageError
+from cognate.domain.oauth.sign_in_options import Step
 from cognate.domain.resource_servers import custom_scopes
 from cognate.storage.db import Database
 from cognate.storage.repos.domains import DomainRow
@@ -42,6 +48,10 @@ class AuthorizeRequest:
     nonce: str | None
     code_challenge: str | None
     code_challenge_method: str | None
+    prompt: frozenset[str] = frozenset()
+    lang: str | None = None  # a managed login language code (the pages are English only)
+    provider: str | None = None  # the identity provider the query names
+    providers: tuple[str, ...] = ()  # the client's SupportedIdentityProviders
 
 
 def client_in_domain(db: Database, domain: DomainRow, client_id: str | None) -> ClientScope:
@@ -84,6 +94,9 @@ def check(db: Database, domain: DomainRow, query: dict[str, str]) -> AuthorizeRe
             raise OAuthError("invalid_request", "Invalid code_challenge_method")
     elif method is not None:
         raise OAuthError("invalid_request", "code_challenge is required")
+    prompt = sign_in_options.prompts(query.get("prompt"))
+    providers = sign_in_options.providers_of(settings)
+    provider = sign_in_options.requested_provider(providers, query)
     return AuthorizeRequest(
         scope=scope,
         response_type=response_type,
@@ -93,7 +106,29 @@ def check(db: Database, domain: DomainRow, query: dict[str, str]) -> AuthorizeRe
         nonce=query.get("nonce") or None,
         code_challenge=challenge,
         code_challenge_method=method if challenge is not None else None,
+        prompt=prompt,
+        lang=sign_in_options.language(query.get("lang")),
+        provider=provider,
+        providers=providers,
     )
+
+
+def authorize_step(request: AuthorizeRequest, has_session: bool) -> Step:
+    """/oauth2/authorize: grant, go on to /login, or refuse (see sign_in_options)."""
+    return sign_in_options.authorize_step(
+        request.prompt, request.provider, request.providers, has_session
+    )
+
+
+def login_step(request: AuthorizeRequest, has_session: bool, showing: bool) -> Step | None:
+    """/login: None to show or accept the username/password form, else the answer."""
+    return sign_in_options.login_step(
+        request.prompt, request.provider, request.providers, has_session, showing
+    )
+
+
+def refusal(request: AuthorizeRequest, step: Step) -> PageError:
+    return sign_in_options.refusal(step, request.provider, request.providers)
 
 
 def granted_scopes(db: Database, scope: ClientScope, requested: str | None) -> tuple[str, ...]:

@@ -47,7 +47,7 @@ from cognate.domain.challenge_sessions import (
 from cognate.domain.client_auth import ClientScope, secret_hash
 from cognate.domain.mfa_settings import MfaSettings
 from cognate.domain.oauth import codes
-from cognate.domain.oauth.hosted import HostedSignIn, StepNotSupported
+from cognate.domain.oauth.hosted import HostedSignIn
 from cognate.domain.passkeys import WEB_AUTHN
 from cognate.domain.pool_settings import first_auth_factors
 from cognate.domain.secretbox import SecretBox
@@ -58,13 +58,20 @@ HOSTED_STEP = "HOSTED_STEP"
 NEW_PASSWORD_REQUIRED = "NEW_PASSWORD_REQUIRED"
 SELECT_MFA_TYPE = "SELECT_MFA_TYPE"
 MFA_SETUP = "MFA_SETUP"
+SOFTWARE_TOKEN_MFA = "SOFTWARE_TOKEN_MFA"
+EMAIL_OTP = "EMAIL_OTP"
 CODE_FIELDS = {
     "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE",
     "SMS_MFA": "SMS_MFA_CODE",
     "EMAIL_OTP": "EMAIL_OTP_CODE",
 }
 SERVED = frozenset({NEW_PASSWORD_REQUIRED, SELECT_MFA_TYPE, MFA_SETUP, WEB_AUTHN, *CODE_FIELDS})
+SETTABLE = (SOFTWARE_TOKEN_MFA, EMAIL_OTP)
 NO_PASSKEY = "This account cannot sign in with a passkey."
+NEEDS_PHONE = (
+    "Multi-factor authentication by text message is required, and this account has no "
+    "phone number. Ask the application's administrator to add one, then sign in again."
+)
 ISSUER_NAME = "Cognate"
 
 
@@ -77,12 +84,15 @@ class Step:
     username: str
     parameters: dict[str, str] = field(default_factory=dict)
     secret_code: str | None = None  # MFA_SETUP: the TOTP secret to add to an app
+    setup: str | None = None  # MFA_SETUP: the factor being set up (None: choose one)
 
     def required_attributes(self) -> list[str]:
         raw = self.parameters.get("requiredAttributes") or "[]"
         return [n.removeprefix("userAttributes.") for n in json.loads(raw)]
 
     def choices(self) -> list[str]:
+        if self.name == MFA_SETUP:
+            return settable_factors(self.parameters)
         return list(json.loads(self.parameters.get("MFAS_CAN_CHOOSE") or "[]"))
 
     def otpauth_uri(self, issuer: str = ISSUER_NAME) -> str:
@@ -98,18 +108,30 @@ class Done:
     cookie: str
 
 
+def settable_factors(parameters: dict[str, str]) -> list[str]:
+    """The factors of MFAS_CAN_SETUP these pages can set up during sign-in."""
+    offered = json.loads(parameters.get("MFAS_CAN_SETUP") or "[]")
+    return [f for f in offered if f in SETTABLE]
+
+
 def passkeys_allowed(scope: ClientScope) -> bool:
     """Whether the pool lets users sign in with a passkey (the /login page's button)."""
     return WEB_AUTHN in first_auth_factors(scope.pool.settings)
 
 
-class StepRefused(Exception):
-    """An answer was refused; `step` is the page to show again (None: start over)."""
+class StepNotSupported(Exception):
+    """The sign-in needs a step the hosted pages do not serve (e.g. a custom challenge)."""
 
-    def __init__(self, message: str, step: Step | None) -> None:
+
+class StepRefused(Exception):
+    """An answer was refused; `step` is the page to show again (None: start over;
+    `expired`: because the step's session is gone)."""
+
+    def __init__(self, message: str, step: Step | None, expired: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.step = step
+        self.expired = expired
 
 
 class HostedChallenges:
@@ -174,16 +196,18 @@ class HostedChallenges:
         try:
             taken = self._challenges.take(codes.from_url(token), scope.client.pk)
         except NotAuthorizedException as exc:
-            raise StepRefused(exc.message, None) from None
+            raise StepRefused(exc.message, None, expired=True) from None
         if taken.name != HOSTED_STEP:
-            raise StepRefused(INVALID_SESSION, None)
+            raise StepRefused(INVALID_SESSION, None, expired=True)
         state = taken.state
         name = str(state["name"])
         username = str(state["username"])
         session = str(state["session"])
+        if name == MFA_SETUP and state.get("setup") is None:
+            return self._choose_setup(scope, state, form.get("answer") or "")
         try:
             responses = self._responses(name, state, form)
-            if name == MFA_SETUP:
+            if name == MFA_SETUP and state.get("setup") == SOFTWARE_TOKEN_MFA:
                 verified = self._mfa_settings.verify(
                     None, session, responses.pop("USER_CODE", ""), None
                 )
@@ -214,6 +238,8 @@ class HostedChallenges:
         code = (form.get("code") or "").strip()
         if name in CODE_FIELDS:
             return {CODE_FIELDS[name]: code}
+        if name == MFA_SETUP and state.get("setup") == EMAIL_OTP:
+            return {"EMAIL": (form.get("email") or "").strip()}
         if name == MFA_SETUP:
             return {"USER_CODE": code}
         if name == WEB_AUTHN:
@@ -245,9 +271,24 @@ class HostedChallenges:
             "session": session,
         }
         if name == MFA_SETUP:
-            if "SOFTWARE_TOKEN_MFA" not in json.loads(parameters.get("MFAS_CAN_SETUP") or "[]"):
-                raise StepNotSupported("an MFA set-up other than an authenticator app")
-            associated = self._mfa_settings.associate(None, session)
+            settable = settable_factors(parameters)
+            if not settable:
+                raise StepRefused(NEEDS_PHONE, None)
+            if len(settable) == 1:
+                return self._choose_setup(scope, state, settable[0])
+        return _step_of(self._open(scope, state), state)
+
+    def _choose_setup(self, scope: ClientScope, state: dict[str, Any], factor: str) -> Step:
+        """MFA_SETUP with a factor chosen: its set-up page (TOTP: a new secret)."""
+        if factor not in settable_factors(state.get("parameters") or {}):
+            again = self._open(scope, state)
+            raise StepRefused(f"Invalid MFA type: {factor}", _step_of(again, state))
+        state = {**state, "setup": factor}
+        if factor == SOFTWARE_TOKEN_MFA:
+            try:
+                associated = self._mfa_settings.associate(None, str(state["session"]))
+            except ServiceError as exc:
+                raise StepRefused(exc.message, None) from None
             state["session"] = str(associated["Session"])
             state["secret_code"] = str(associated["SecretCode"])
         return _step_of(self._open(scope, state), state)
@@ -299,4 +340,5 @@ def _step_of(token: str, state: dict[str, Any]) -> Step:
         username=str(state["username"]),
         parameters=dict(state.get("parameters") or {}),
         secret_code=state.get("secret_code"),
+        setup=state.get("setup"),
     )

@@ -7,12 +7,13 @@ in the form's action URL and in the links between pages) plus, on /confirm and
 shown are the API's messages. A sign-up ends on /confirm (or, auto-confirmed by a
 PreSignUp trigger, straight at the authorize redirect); a confirmation made in the
 browser that signed up continues to the authorize redirect, otherwise to /login; a reset
-password ends on /login.
+password ends on /login. A confirmation made in the browser that signed up goes on as a
+sign-in from /login would, through the step pages of challenge_pages.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,14 +31,22 @@ from cognate.domain.oauth.account import (
     username_label,
 )
 from cognate.domain.oauth.authorize import AuthorizeRequest
+from cognate.domain.oauth.challenges import (
+    Done,
+    HostedChallenges,
+    Step,
+    StepNotSupported,
+    StepRefused,
+)
 from cognate.domain.oauth.errors import OAuthError, PageError
-from cognate.domain.oauth.hosted import HostedSession, HostedSignIn, StepNotSupported
 from cognate.storage.db import Database
 from cognate.web.oauth import pages
 from cognate.web.oauth.pages import DomainRequest
 
 SIGN_UP_COOKIE = "cognate_signup"
-Grant = Callable[[AuthorizeRequest, HostedSession, str | None], Response]
+Show = Callable[
+    [Request, DomainRequest, AuthorizeRequest, dict[str, str], Step | Done], Awaitable[Response]
+]
 _INPUT_TYPES = {"email": "email", "phone_number": "tel"}
 _LABELS = {
     "email": "Email",
@@ -52,12 +61,12 @@ _EXPIRED = "The form has expired: go back and try again."
 
 class AccountPages:
     def __init__(
-        self, db: Database, account: HostedAccount, hosted: HostedSignIn, grant: Grant
+        self, db: Database, account: HostedAccount, challenges: HostedChallenges, show: Show
     ) -> None:
         self._db = db
         self._account = account
-        self._hosted = hosted
-        self._grant = grant
+        self._challenges = challenges
+        self._show = show
 
     # ------------------------------------------------------------------ shared
 
@@ -75,7 +84,7 @@ class AccountPages:
         return checked, query
 
     async def look(self, checked: AuthorizeRequest) -> Look:
-        return await run_in_threadpool(self._account.look, checked.scope)
+        return await run_in_threadpool(self._account.look, checked.scope, checked.lang)
 
     async def login_extras(
         self, where: DomainRequest, checked: AuthorizeRequest, query: dict[str, str]
@@ -85,20 +94,6 @@ class AccountPages:
         if sign_up_allowed(checked.scope):
             links["sign_up"] = _url(where, "/signup", query)
         return {"look": await self.look(checked), "links": links}
-
-    async def _finish(
-        self,
-        request: Request,
-        where: DomainRequest,
-        checked: AuthorizeRequest,
-        cookie: str,
-    ) -> Response:
-        session = await run_in_threadpool(self._hosted.session, cookie, where.domain.pool_pk)
-        assert session is not None
-        response = await run_in_threadpool(self._grant, checked, session, _ip(request))
-        pages.set_session(response, where, cookie)
-        response.delete_cookie(SIGN_UP_COOKIE, path=where.cookie_path, httponly=True)
-        return response
 
     # ------------------------------------------------------------------ /signup
 
@@ -163,26 +158,28 @@ class AccountPages:
         username: str,
         sign_up_cookie: str | None,
     ) -> Response:
-        """After a confirmed sign-up: signed in (this browser signed up), else /login."""
+        """After a confirmed sign-up: this browser signed up, so the sign-in goes on as
+        from /login (steps included); otherwise, or if it is refused, /login."""
+        password = await run_in_threadpool(
+            self._account.sign_up_password, checked.scope, sign_up_cookie, username
+        )
+        login = RedirectResponse(_url(where, "/login", query), 302)
+        login.delete_cookie(SIGN_UP_COOKIE, path=where.cookie_path, httponly=True)
+        if password is None:
+            return login
         try:
-            cookie = await run_in_threadpool(
-                self._account.continue_sign_in,
-                checked.scope,
-                sign_up_cookie,
-                username,
-                _ip(request),
+            outcome = await run_in_threadpool(
+                self._challenges.start, checked.scope, username, password, _ip(request)
             )
         except StepNotSupported as exc:
-            return pages.error_page(
-                f"This account needs {exc} to sign in, a step the hosted sign-in pages of "
-                "this server do not support yet. Sign in through the API instead.",
-                501,
-            )
+            return pages.not_supported_page(str(exc), await self.look(checked))
+        except StepRefused as exc:
+            return pages.error_page(exc.message, 400, await self.look(checked))
         except ServiceError:
-            cookie = None
-        if cookie is None:
-            return RedirectResponse(_url(where, "/login", query), 302)
-        return await self._finish(request, where, checked, cookie)
+            return login
+        response = await self._show(request, where, checked, query, outcome)
+        response.delete_cookie(SIGN_UP_COOKIE, path=where.cookie_path, httponly=True)
+        return response
 
     # ------------------------------------------------------------------ /confirm
 

@@ -1,15 +1,18 @@
 """The hosted pages of the sign-in steps after the password of /login: a new password
 (with missing required attributes), an MFA code (authenticator app, SMS, email), the
-choice of an MFA type, and setting up an authenticator app (its secret and otpauth://
-URI shown; no QR code), and a passkey: when the pool allows WEB_AUTHN, /login has a
-"Sign in with passkey" button whose script posts the username to /login/passkey, passes
-the CREDENTIAL_REQUEST_OPTIONS it gets to navigator.credentials.get, and posts the
-assertion's JSON (toJSON()) to /login/challenge as the WEB_AUTHN answer.
+choice of an MFA type, setting up MFA during sign-in (the choice of a factor when the
+pool offers several; an authenticator app, its secret and otpauth:// URI shown, no QR
+code; or email: the address, then the code sent to it), and a passkey: when the pool
+allows WEB_AUTHN, /login has a "Sign in with passkey" button whose script posts the
+username to /login/passkey, passes the CREDENTIAL_REQUEST_OPTIONS it gets to
+navigator.credentials.get, and posts the assertion's JSON (toJSON()) to /login/challenge
+as the WEB_AUTHN answer.
 
 Every step page posts to /login/challenge, carrying the /oauth2/authorize query in its
 action URL (re-checked on each POST, as /login does) and the step's opaque token in a
 hidden `step` field; the sign-in itself is driven by domain/oauth/challenges.py. A
 finished sign-in ends like /login's: the session cookie and the redirect with the code.
+Every page is dressed as the app client's pages (UI customization, branding).
 """
 
 from __future__ import annotations
@@ -24,15 +27,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cognate.api.errors import ServiceError
+from cognate.domain.client_auth import ClientScope
 from cognate.domain.oauth import authorize
+from cognate.domain.oauth.account import Look
 from cognate.domain.oauth.authorize import AuthorizeRequest
 from cognate.domain.oauth.challenges import (
     CODE_FIELDS,
+    EMAIL_OTP,
     MFA_SETUP,
     NEW_PASSWORD_REQUIRED,
+    SOFTWARE_TOKEN_MFA,
     Done,
     HostedChallenges,
     Step,
+    StepNotSupported,
     StepRefused,
     passkeys_allowed,
 )
@@ -44,6 +52,7 @@ from cognate.web.oauth import pages
 from cognate.web.oauth.pages import DomainRequest
 
 Grant = Callable[[AuthorizeRequest, HostedSession, str | None], Response]
+LookOf = Callable[[ClientScope, str | None], Look]
 FACTOR_LABELS = {
     "SOFTWARE_TOKEN_MFA": "Authenticator app",
     "SMS_MFA": "Text message (SMS)",
@@ -64,11 +73,13 @@ class ChallengePages:
         challenges: HostedChallenges,
         hosted: HostedSignIn,
         grant: Grant,
+        look: LookOf,
     ) -> None:
         self._db = db
         self._challenges = challenges
         self._hosted = hosted
         self._grant = grant
+        self._look = look
 
     async def show(
         self,
@@ -81,7 +92,8 @@ class ChallengePages:
         """The page of the next step, or the end of the sign-in."""
         if isinstance(outcome, Done):
             return await self._finish(request, where, checked, outcome.cookie)
-        return step_page(request, where, query, outcome)
+        look = await run_in_threadpool(self._look, checked.scope, checked.lang)
+        return step_page(request, where, query, outcome, look)
 
     async def challenge(self, request: Request, where: DomainRequest) -> Response:
         """POST /login/challenge: a step page's answer."""
@@ -92,23 +104,26 @@ class ChallengePages:
             return pages.error_page(exc.message, exc.status)
         except OAuthError as exc:
             return pages.error_page(exc.description or exc.error)
+        look = await run_in_threadpool(self._look, checked.scope, checked.lang)
         form = await pages.read_form(request)
         if not pages.check_csrf(request, form):
-            return pages.error_page("The form has expired: go back and try again.", 403)
+            return pages.error_page("The form has expired: go back and try again.", 403, look)
         ip = request.client.host if request.client else None
         try:
             outcome = await run_in_threadpool(
                 self._challenges.answer, checked.scope, form.get("step"), form, ip
             )
+        except StepNotSupported as exc:
+            return pages.not_supported_page(str(exc), look)
         except StepRefused as exc:
             if exc.step is None or exc.step.name == WEB_AUTHN:
-                message = EXPIRED if exc.step is None else exc.message
+                message = EXPIRED if exc.expired else exc.message
                 action = f"{where.base_url}/login?{urlencode(query)}"
                 return pages.form_page(
                     request, where, "login.html", 400, action=action, username="",
-                    error=message, **login_extras(where, query, checked),
+                    error=message, look=look, **login_extras(where, query, checked),
                 )  # fmt: skip
-            return step_page(request, where, query, exc.step, exc.message, 400)
+            return step_page(request, where, query, exc.step, look, exc.message, 400)
         return await self.show(request, where, checked, query, outcome)
 
     async def passkey(self, request: Request, where: DomainRequest) -> Response:
@@ -171,6 +186,7 @@ def step_page(
     where: DomainRequest,
     query: dict[str, str],
     step: Step,
+    look: Look | None,
     error: str | None = None,
     status: int = 200,
 ) -> Response:
@@ -179,6 +195,7 @@ def step_page(
         "step": step.token,
         "challenge": step.name,
         "error": error,
+        "look": look,
     }
     if step.name == NEW_PASSWORD_REQUIRED:
         return pages.form_page(
@@ -189,10 +206,15 @@ def step_page(
         destination = step.parameters.get("CODE_DELIVERY_DESTINATION") or ""
         hint = _CODE_HINTS[step.name].format(dest=destination)
         return pages.form_page(request, where, "mfa_code.html", status, hint=hint, **values)
-    if step.name == MFA_SETUP:
+    if step.name == MFA_SETUP and step.setup == SOFTWARE_TOKEN_MFA:
         return pages.form_page(
             request, where, "mfa_setup.html", status, secret=step.secret_code,
             uri=step.otpauth_uri(), **values,
         )  # fmt: skip
+    if step.name == MFA_SETUP and step.setup == EMAIL_OTP:
+        return pages.form_page(request, where, "mfa_setup_email.html", status, **values)
     choices = [(c, FACTOR_LABELS.get(c, c)) for c in step.choices()]
-    return pages.form_page(request, where, "select_mfa.html", status, choices=choices, **values)
+    return pages.form_page(
+        request, where, "select_mfa.html", status, choices=choices,
+        setting_up=step.name == MFA_SETUP, **values,
+    )  # fmt: skip

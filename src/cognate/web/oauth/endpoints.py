@@ -26,10 +26,11 @@ from cognate.domain.auth.account import AccountService
 from cognate.domain.oauth import authorize
 from cognate.domain.oauth.account import HostedAccount
 from cognate.domain.oauth.authorize import AuthorizeRequest
-from cognate.domain.oauth.challenges import HostedChallenges
+from cognate.domain.oauth.challenges import HostedChallenges, StepNotSupported, StepRefused
 from cognate.domain.oauth.errors import OAuthError, PageError
 from cognate.domain.oauth.grants import OAuthTokens
-from cognate.domain.oauth.hosted import HostedSession, HostedSignIn, StepNotSupported
+from cognate.domain.oauth.hosted import HostedSession, HostedSignIn
+from cognate.domain.oauth.sign_in_options import Step
 from cognate.domain.token_keys import TokenKeys
 from cognate.domain.tokens import readable_attributes
 from cognate.storage.db import Database
@@ -68,8 +69,8 @@ class DomainEndpoints:
         account: AccountService,
         keys: TokenKeys,
         well_known: WellKnown,
-        challenges: HostedChallenges | None = None,
-        account_pages: HostedAccount | None = None,
+        challenges: HostedChallenges,
+        account_pages: HostedAccount,
     ) -> None:
         self._db = db
         self._names = names
@@ -80,27 +81,23 @@ class DomainEndpoints:
         self._keys = keys
         self._well_known = well_known
         self._challenges = challenges
-        self._pages = (
-            AccountPages(db, account_pages, hosted, self._grant) if account_pages else None
-        )
-        self._steps = (
-            ChallengePages(db, challenges, hosted, self._grant) if challenges is not None else None
-        )
+        self._steps = ChallengePages(db, challenges, hosted, self._grant, account_pages.look)
+        self._pages = AccountPages(db, account_pages, challenges, self._steps.show)
 
     def routes(self) -> list[Mount]:
         def r(path: str, handler: Handler, methods: list[str]) -> Route:
             return Route(path, self._with_domain(handler), methods=methods)
 
-        step_routes = [] if self._steps is None else [
+        step_routes = [
             r("/login/challenge", self._steps.challenge, ["POST"]),
             r("/login/passkey", self._steps.passkey, ["POST"]),
-        ]  # fmt: skip
-        account_routes = [] if self._pages is None else [
+        ]
+        account_routes = [
             r("/signup", self._pages.sign_up, ["GET", "POST"]),
             r("/confirm", self._pages.confirm, ["GET", "POST"]),
             r("/forgotPassword", self._pages.forgot_password, ["GET", "POST"]),
             r("/confirmForgotPassword", self._pages.confirm_forgot_password, ["GET", "POST"]),
-        ]  # fmt: skip
+        ]
         return [
             Mount(
                 PATH_PREFIX + "/{domain}",
@@ -147,9 +144,42 @@ class DomainEndpoints:
             return _error_redirect(query, exc)
         cookie = request.cookies.get(pages.SESSION_COOKIE)
         session = await run_in_threadpool(self._hosted.session, cookie, where.domain.pool_pk)
-        if session is None:
+        step = authorize.authorize_step(checked, session is not None)
+        if step is Step.LOGIN_PAGE:
             return RedirectResponse(f"{where.base_url}/login?{urlencode(query)}", 302)
-        return await run_in_threadpool(self._grant, checked, session, _ip(request))
+        return await self._answer(request, checked, query, step, session)
+
+    async def _login_guard(
+        self,
+        request: Request,
+        where: DomainRequest,
+        checked: AuthorizeRequest,
+        query: dict[str, str],
+    ) -> Response | None:
+        """/login takes the authorize query: prompt=none answers without a page, and no
+        username/password form for a request or client that does not sign in with COGNITO."""
+        showing = request.method == "GET"
+        session = None
+        if showing and "none" in checked.prompt:
+            cookie = request.cookies.get(pages.SESSION_COOKIE)
+            session = await run_in_threadpool(self._hosted.session, cookie, where.domain.pool_pk)
+        step = authorize.login_step(checked, session is not None, showing)
+        return None if step is None else await self._answer(request, checked, query, step, session)
+
+    async def _answer(
+        self,
+        request: Request,
+        checked: AuthorizeRequest,
+        query: dict[str, str],
+        step: Step,
+        session: HostedSession | None,
+    ) -> Response:
+        if step is Step.GRANT and session is not None:
+            return await run_in_threadpool(self._grant, checked, session, _ip(request))
+        if step is Step.LOGIN_REQUIRED:
+            return _error_redirect(query, OAuthError("login_required"))
+        refused = authorize.refusal(checked, step)
+        return pages.error_page(refused.message, refused.status)
 
     def _grant(self, checked: AuthorizeRequest, session: HostedSession, ip: str | None) -> Response:
         """The redirect that ends an authorization: a code, or (implicit) the tokens."""
@@ -182,58 +212,36 @@ class DomainEndpoints:
             return pages.error_page(exc.message, exc.status)
         except OAuthError as exc:
             return _error_redirect(query, exc)
+        if (guard := await self._login_guard(request, where, checked, query)) is not None:
+            return guard
         action = f"{where.base_url}/login?{urlencode(query)}"
-        extras = {} if self._pages is None else await self._pages.login_extras(
-            where, checked, query
-        )  # fmt: skip
+        extras = {
+            **await self._pages.login_extras(where, checked, query),
+            **login_extras(where, query, checked),
+        }
         if request.method == "GET":
-            if self._steps is not None:
-                extras = {**extras, **login_extras(where, query, checked)}
             return pages.form_page(
                 request, where, "login.html", action=action, username="", **extras
             )
         form = await pages.read_form(request)
         if not pages.check_csrf(request, form):
-            return pages.error_page("The form has expired: go back and try again.", 403)
+            return pages.error_page(
+                "The form has expired: go back and try again.", 403, extras["look"]
+            )
         username = str(form.get("username") or "")
         password = str(form.get("password") or "")
-        if self._challenges is not None and self._steps is not None:
-            try:
-                outcome = await run_in_threadpool(
-                    self._challenges.start, checked.scope, username, password, _ip(request)
-                )
-            except StepNotSupported as exc:
-                return pages.error_page(
-                    f"This account needs {exc} to sign in, a step the hosted sign-in pages "
-                    "of this server do not support. Sign in through the API instead.",
-                    501,
-                )
-            except ServiceError as exc:
-                return pages.form_page(
-                    request, where, "login.html", 400, action=action, username=username,
-                    error=exc.message, **extras, **login_extras(where, query, checked),
-                )  # fmt: skip
-            return await self._steps.show(request, where, checked, query, outcome)
         try:
-            cookie = await run_in_threadpool(
-                self._hosted.sign_in, checked.scope, username, password, _ip(request)
+            outcome = await run_in_threadpool(
+                self._challenges.start, checked.scope, username, password, _ip(request)
             )
         except StepNotSupported as exc:
-            return pages.error_page(
-                f"This account needs {exc} to sign in, a step the hosted sign-in pages of "
-                "this server do not support yet. Sign in through the API instead.",
-                501,
-            )
-        except ServiceError as exc:
+            return pages.not_supported_page(str(exc), extras["look"])
+        except (ServiceError, StepRefused) as exc:
             return pages.form_page(
                 request, where, "login.html", 400, action=action, username=username,
                 error=exc.message, **extras,
             )  # fmt: skip
-        session = await run_in_threadpool(self._hosted.session, cookie, where.domain.pool_pk)
-        assert session is not None
-        response = await run_in_threadpool(self._grant, checked, session, _ip(request))
-        pages.set_session(response, where, cookie)
-        return response
+        return await self._steps.show(request, where, checked, query, outcome)
 
     # ------------------------------------------------------------------ token endpoints
 

@@ -54,8 +54,19 @@ def render(template: str, status: int = 200, **values: Any) -> HTMLResponse:
     return response
 
 
-def error_page(message: str, status: int = 400) -> HTMLResponse:
-    return render("error.html", status=status, message=message)
+def error_page(message: str, status: int = 400, look: Any = None) -> HTMLResponse:
+    """An error page, dressed as the app client's pages when the client is known."""
+    return render("error.html", status=status, message=message, look=look)
+
+
+def not_supported_page(what: str, look: Any = None) -> HTMLResponse:
+    """The honest answer to a sign-in that needs a step these pages cannot take."""
+    return error_page(
+        f"This account needs {what} to sign in, a step the hosted sign-in pages of this "
+        "server do not support. Sign in through the API instead.",
+        501,
+        look,
+    )
 
 
 def form_page(

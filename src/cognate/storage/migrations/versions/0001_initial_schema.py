@@ -73,6 +73,36 @@ def upgrade() -> None:
         batch_op.create_index("ix_groups_pool_pk_pk", ["pool_pk", "pk"], unique=False)
 
     op.create_table(
+        "identity_providers",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "name",
+            sa.String(length=32).with_variant(sa.String(length=32, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("provider_type", sa.String(length=32), nullable=False),
+        sa.Column("details", sa.Text(), nullable=False),
+        sa.Column("secrets_enc", sa.Text(), nullable=True),
+        sa.Column("attribute_mapping", sa.Text(), nullable=False),
+        sa.Column("idp_identifiers", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_identity_providers_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_identity_providers")),
+        sa.UniqueConstraint("pool_pk", "name", name=op.f("uq_identity_providers_pool_pk_name")),
+    )
+    op.create_table(
         "outbox",
         sa.Column(
             "pk",
@@ -307,6 +337,40 @@ def upgrade() -> None:
         batch_op.create_index("ix_auth_sessions_expires_at", ["expires_at"], unique=False)
 
     op.create_table(
+        "cimd_policies",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("client_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("policy_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("cache_seconds", sa.Integer(), nullable=True),
+        sa.Column("url_patterns", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_pk"],
+            ["user_pool_clients.pk"],
+            name=op.f("fk_cimd_policies_client_pk_user_pool_clients"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_cimd_policies_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_cimd_policies")),
+        sa.UniqueConstraint("policy_id", name=op.f("uq_cimd_policies_policy_id")),
+    )
+    with op.batch_alter_table("cimd_policies", schema=None) as batch_op:
+        batch_op.create_index("ix_cimd_policies_pool_pk_pk", ["pool_pk", "pk"], unique=False)
+
+    op.create_table(
         "client_secrets",
         sa.Column(
             "pk",
@@ -406,6 +470,45 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "idp_identifiers",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "provider_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "identifier",
+            sa.String(length=40).with_variant(sa.String(length=40, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_idp_identifiers_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["provider_pk"],
+            ["identity_providers.pk"],
+            name=op.f("fk_idp_identifiers_provider_pk_identity_providers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_idp_identifiers")),
+        sa.UniqueConstraint(
+            "pool_pk", "identifier", name=op.f("uq_idp_identifiers_pool_pk_identifier")
+        ),
+    )
+    with op.batch_alter_table("idp_identifiers", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_idp_identifiers_provider_pk"), ["provider_pk"], unique=False
+        )
+
+    op.create_table(
         "managed_login_brandings",
         sa.Column(
             "pk",
@@ -443,6 +546,53 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_managed_login_brandings_pool_pk_pk", ["pool_pk", "pk"], unique=False
         )
+
+    op.create_table(
+        "provider_links",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "provider_name",
+            sa.String(length=32).with_variant(sa.String(length=32, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("attribute_name", sa.String(length=64), nullable=False),
+        sa.Column(
+            "attribute_value",
+            sa.String(length=2048).with_variant(
+                sa.String(length=2048, collation="C"), "postgresql"
+            ),
+            nullable=False,
+        ),
+        sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_provider_links_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_pk"],
+            ["users.pk"],
+            name=op.f("fk_provider_links_user_pk_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_provider_links")),
+        sa.UniqueConstraint(
+            "pool_pk",
+            "provider_name",
+            "attribute_value",
+            name=op.f("uq_provider_links_pool_pk_provider_name_attribute_value"),
+        ),
+    )
+    with op.batch_alter_table("provider_links", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_provider_links_user_pk"), ["user_pk"], unique=False)
 
     op.create_table(
         "software_tokens",
@@ -668,6 +818,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_pk", name=op.f("pk_webauthn_registrations")),
     )
     op.create_table(
+        "client_metadata_urls",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "policy_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "url",
+            sa.String(length=256).with_variant(sa.String(length=256, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("document", sa.Text(), nullable=False),
+        sa.Column("cached_at", sa.BigInteger(), nullable=False),
+        sa.Column("expires_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["policy_pk"],
+            ["cimd_policies.pk"],
+            name=op.f("fk_client_metadata_urls_policy_pk_cimd_policies"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_client_metadata_urls")),
+        sa.UniqueConstraint("policy_pk", "url", name=op.f("uq_client_metadata_urls_policy_pk_url")),
+    )
+    op.create_table(
         "refresh_tokens",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column(
@@ -695,6 +873,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_refresh_tokens_session_pk")
 
     op.drop_table("refresh_tokens")
+    op.drop_table("client_metadata_urls")
     op.drop_table("webauthn_registrations")
     with op.batch_alter_table("webauthn_credentials", schema=None) as batch_op:
         batch_op.drop_index("ix_webauthn_credentials_user_pk_pk")
@@ -719,10 +898,18 @@ def downgrade() -> None:
 
     op.drop_table("terms")
     op.drop_table("software_tokens")
+    with op.batch_alter_table("provider_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_provider_links_user_pk"))
+
+    op.drop_table("provider_links")
     with op.batch_alter_table("managed_login_brandings", schema=None) as batch_op:
         batch_op.drop_index("ix_managed_login_brandings_pool_pk_pk")
 
     op.drop_table("managed_login_brandings")
+    with op.batch_alter_table("idp_identifiers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idp_identifiers_provider_pk"))
+
+    op.drop_table("idp_identifiers")
     with op.batch_alter_table("group_members", schema=None) as batch_op:
         batch_op.drop_index("ix_group_members_user_pk_group_pk")
 
@@ -736,6 +923,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_client_secrets_client_pk_pk")
 
     op.drop_table("client_secrets")
+    with op.batch_alter_table("cimd_policies", schema=None) as batch_op:
+        batch_op.drop_index("ix_cimd_policies_pool_pk_pk")
+
+    op.drop_table("cimd_policies")
     with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
         batch_op.drop_index("ix_auth_sessions_expires_at")
 
@@ -768,6 +959,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_pool_pk_pk")
 
     op.drop_table("outbox")
+    op.drop_table("identity_providers")
     with op.batch_alter_table("groups", schema=None) as batch_op:
         batch_op.drop_index("ix_groups_pool_pk_pk")
 
