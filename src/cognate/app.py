@@ -40,7 +40,9 @@ from cognate.storage.repos import meta as meta_repo
 from cognate.web.assets import AssetRoutes
 from cognate.web.dev_outbox import DevOutboxRoutes
 from cognate.web.oauth.endpoints import DomainEndpoints
+from cognate.web.oauth.federation import FederationPages
 from cognate.web.oauth.routing import DomainNames, rewrite_for_host
+from cognate.web.oauth.saml_endpoints import SamlEndpoints
 from cognate.web.well_known import WellKnown
 from cognate.wire import model
 from cognate.wire.endpoint import ApiApp
@@ -178,6 +180,18 @@ def build_app(runtime: Runtime) -> CognateApp:
         well_known,
         services.hosted_challenges,
         account_pages=services.hosted_account,
+        federation=lambda grant: FederationPages(
+            runtime.db,
+            services.hosted_sign_in,
+            services.pending_sign_ins,
+            services.provider_sign_in,
+            services.federated_users,
+            services.outbound,
+            grant,
+            saml=SamlEndpoints(
+                runtime.db, services.saml, services.hosted_sign_in, services.federated_users, grant
+            ),
+        ),
     )
     routes = [
         Route("/_cognate/health", _health, methods=["GET"]),

@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     _flag(serve, "trigger_timeout_ms", int, "how long a trigger function may take [5000]")
     _flag(serve, "sender_key_file", str, "key for custom sender triggers' codes [beside data]")
     _flag(serve, "outbound_ca_bundle", str, "extra CAs (PEM) for outbound HTTPS [system only]")
+    _flag(
+        serve,
+        "federation_endpoints",
+        str,
+        "stand-ins for fixed IdP endpoints: 'ORIGIN=ORIGIN ...' [none]",
+    )
 
     migrate = commands.add_parser("migrate", help="apply database schema migrations")
     _flag(migrate, "db", str, "database URL [sqlite:///.cognate/cognate.db]")

@@ -82,6 +82,12 @@ class Settings:
     {function} in TARGET stands for the function's name)."""
     trigger_timeout_ms: int = 5000
     """How long a trigger function may take (Cognito: 5 seconds)."""
+    federation_endpoints: str = ""
+    """Stand-ins for identity providers at fixed endpoints (Google, Facebook, Login with
+    Amazon, Sign in with Apple): whitespace-separated ORIGIN=ORIGIN rules, e.g.
+    `https://accounts.google.com=http://127.0.0.1:8081`; a URL at a rule's first origin is
+    reached at its second instead (path and query kept), for every outbound call and for
+    the browser's redirect to the provider's sign-in page. Empty = the real endpoints."""
     outbound_ca_bundle: str = ""
     """PEM file of certificate authorities trusted for outbound HTTPS (identity providers,
     client metadata documents) besides the system's; empty = the system's only."""
@@ -140,6 +146,12 @@ class Settings:
         try:
             parse_rules(self.triggers)
         except RuleError as exc:
+            raise ConfigError(str(exc)) from None
+        from cognate.outbound.origins import OriginMap, OriginRuleError
+
+        try:
+            OriginMap.parse(self.federation_endpoints)
+        except OriginRuleError as exc:
             raise ConfigError(str(exc)) from None
         return self
 

@@ -14,6 +14,7 @@ from cognate.domain.auth.challenges import RespondToAuthChallenge
 from cognate.domain.auth.client_tokens import ClientTokens
 from cognate.domain.auth.completion import Completion
 from cognate.domain.auth.custom_auth import CustomAuth
+from cognate.domain.auth.derived_tokens import DerivedTokens
 from cognate.domain.auth.device_auth import DeviceAuth
 from cognate.domain.auth.flows import InitiateAuth
 from cognate.domain.auth.mfa_challenge import MfaChallenges
@@ -30,6 +31,15 @@ from cognate.domain.clients import ClientService
 from cognate.domain.clock import Clock
 from cognate.domain.devices import DeviceService
 from cognate.domain.domains import DomainService
+from cognate.domain.federation.cimd import CIMDService
+from cognate.domain.federation.cimd_clients import URLClients
+from cognate.domain.federation.cimd_clients import install as install_url_clients
+from cognate.domain.federation.links import ProviderLinks
+from cognate.domain.federation.oidc import ProviderSignIn
+from cognate.domain.federation.pending import PendingSignIns
+from cognate.domain.federation.providers import IdentityProviderService
+from cognate.domain.federation.saml import SamlFederation
+from cognate.domain.federation.users import FederatedUsers
 from cognate.domain.groups import GroupService
 from cognate.domain.keys import KeyService
 from cognate.domain.mfa_settings import MfaSettings
@@ -59,6 +69,7 @@ from cognate.domain.user_store import PasswordVault
 from cognate.domain.users import UserService
 from cognate.functions.router import FunctionRouter, parse_rules
 from cognate.outbound.http import Outbound
+from cognate.outbound.origins import OriginMap
 from cognate.storage.db import Database
 
 
@@ -100,6 +111,14 @@ class Services:
     terms: TermsService
     hosted_account: HostedAccount
     outbound: Outbound
+    derived_tokens: DerivedTokens
+    identity_providers: IdentityProviderService
+    provider_links: ProviderLinks
+    pending_sign_ins: PendingSignIns  # federated sign-ins waiting at their provider
+    provider_sign_in: ProviderSignIn  # OIDC / social providers' side of a sign-in
+    federated_users: FederatedUsers  # a provider's identity -> the pool's user
+    cimd: CIMDService
+    saml: SamlFederation  # SAML providers' side of a sign-in (pysaml2)
 
 
 def build_services(
@@ -107,7 +126,11 @@ def build_services(
 ) -> Services:
     """Wire the domain services of one process."""
     tokens = PageTokens(box.derived_key("pagination"))
-    outbound = Outbound(settings.outbound_ca_bundle)
+    outbound = Outbound(
+        settings.outbound_ca_bundle, origins=OriginMap.parse(settings.federation_endpoints)
+    )
+    url_clients = URLClients(db, clock, outbound)
+    install_url_clients(url_clients)  # CIMD client ids at the pool domain's endpoints
     triggers = Triggers(
         FunctionRouter(parse_rules(settings.triggers)), settings.trigger_timeout_ms / 1000
     )
@@ -210,4 +233,12 @@ def build_services(
             settings.base_url(),
         ),
         outbound=outbound,
+        derived_tokens=DerivedTokens(db, box, token_keys, issuer, clock),
+        identity_providers=IdentityProviderService(db, clock, tokens, box, outbound),
+        provider_links=ProviderLinks(db, clock),
+        pending_sign_ins=PendingSignIns(db, challenges),
+        provider_sign_in=ProviderSignIn(box, outbound, clock),
+        federated_users=FederatedUsers(db, clock, triggers, hosted),
+        cimd=CIMDService(db, clock, tokens, url_clients),
+        saml=SamlFederation(db, box, keys, challenges, PendingSignIns(db, challenges)),
     )

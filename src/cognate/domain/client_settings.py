@@ -36,6 +36,10 @@ STANDARD_SCOPES = frozenset(
 )
 LEGACY_AUTH_FLOWS = frozenset({"ADMIN_NO_SRP_AUTH", "CUSTOM_AUTH_FLOW_ONLY", "USER_PASSWORD_AUTH"})
 DEFAULT_AUTH_FLOWS = ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH")
+# GetDerivedToken without / with an ActorToken (domain/auth/derived_tokens.py).
+_TOKEN_EXCHANGE_FLOWS = frozenset(
+    {"ALLOW_TOKEN_EXCHANGE_IMPERSONATION", "ALLOW_TOKEN_EXCHANGE_DELEGATION"}
+)
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 _DEFAULT_UNITS = {"AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"}
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
@@ -55,6 +59,7 @@ class PoolFacts:
     tier: str
     schema: list[dict[str, Any]]
     custom_scopes: frozenset[str] = frozenset()
+    providers: frozenset[str] = frozenset()  # the names of the pool's identity providers
 
 
 def build(
@@ -184,6 +189,13 @@ def _auth_flows(
             "The following features need to be disabled for the LITE pricing tier configured: "
             "Choice-Based Sign-In"
         )
+    if pool.tier == "LITE" and _TOKEN_EXCHANGE_FLOWS.intersection(flows):
+        # Token exchange is an Essentials/Plus feature (What's New, 2026-11-12); the
+        # feature's name in this message is Cognate's, not captured from Cognito.
+        raise FeatureUnavailableInTierException(
+            "The following features need to be disabled for the LITE pricing tier configured: "
+            "Token Exchange"
+        )
     return flows
 
 
@@ -233,7 +245,7 @@ def _oauth(
             f"The default redirect URI {default} is not in the callback URIs list."
         )
     for provider in request.get("SupportedIdentityProviders") or []:
-        if provider != "COGNITO":
+        if provider != "COGNITO" and provider not in pool.providers:
             raise InvalidParameterException(
                 f"The provider {provider} does not exist for User Pool {pool.pool_id}."
             )

@@ -21,6 +21,7 @@ from cognate.api.exceptions import (
 )
 from cognate.domain import client_settings, ids, messages
 from cognate.domain.clock import Clock, ms_to_seconds
+from cognate.domain.federation.providers import provider_names
 from cognate.domain.pagination import PageTokens
 from cognate.domain.pools import Page, require_pool
 from cognate.domain.resource_servers import custom_scopes
@@ -66,6 +67,7 @@ class ClientService:
             tier=pool.settings.get("UserPoolTier", "ESSENTIALS"),
             schema=pool.settings.get("SchemaAttributes", []),
             custom_scopes=custom_scopes(conn, pool.pk),
+            providers=provider_names(conn, pool.pk),
         )
 
     def _seal(self, secret_id: str, value: str) -> str:

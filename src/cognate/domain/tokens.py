@@ -389,6 +389,12 @@ def _optional_str(value: Any) -> str | None:
 def _claim_value(name: str, value: str) -> Any:
     if name == "updated_at" and value.isdigit():
         return int(value)
+    if name == "identities":  # a federated user's: the JSON array itself, as Cognito's
+        try:
+            parsed = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+        return parsed if isinstance(parsed, list) else value
     return value
 
 

@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import orjson
 
+from cognate.outbound.origins import OriginMap
+
 DEFAULT_TIMEOUT_S = 5.0
 MAX_BYTES = 1_000_000
 USER_AGENT = "Cognate"
@@ -58,11 +60,13 @@ class Outbound:
         ca_bundle: str = "",
         timeout_s: float = DEFAULT_TIMEOUT_S,
         max_bytes: int = MAX_BYTES,
+        origins: OriginMap | None = None,
     ) -> None:
         context = ssl.create_default_context()
         if ca_bundle:
             context.load_verify_locations(cafile=ca_bundle)
         self._max_bytes = max_bytes
+        self.origins = origins or OriginMap()  # stand-ins (setting federation_endpoints)
         self._client = httpx.Client(
             verify=context,
             timeout=httpx.Timeout(timeout_s),
@@ -85,6 +89,7 @@ class Outbound:
         return self._send("POST", url, headers=headers, data=data, auth=basic)
 
     def _send(self, method: str, url: str, **options: Any) -> Reply:
+        url = self.origins.apply(url)
         try:
             with self._client.stream(method, url, **options) as response:
                 body = bytearray()

@@ -704,7 +704,7 @@ cimd_policies = sa.Table(
     sa.Column(
         "client_pk",
         PrimaryKey,
-        sa.ForeignKey("user_pool_clients.pk", ondelete="CASCADE"),
+        sa.ForeignKey("user_pool_clients.pk", ondelete="SET NULL"),
         nullable=True,
     ),
     sa.Column("policy_id", sa.String(64), nullable=False, unique=True),
@@ -716,7 +716,8 @@ cimd_policies = sa.Table(
     sa.Index("ix_cimd_policies_pool_pk_pk", "pool_pk", "pk"),
 )
 """Client ID Metadata Document policies: which HTTPS URLs may act as OAuth client IDs
-(`url_patterns`, JSON list) for an app client, and how long fetched documents are kept."""
+(`url_patterns`, JSON list) for an app client, and how long fetched documents are kept.
+A policy outlives its app client (`client_pk` NULL): Describe then omits ClientId."""
 
 client_metadata_urls = sa.Table(
     "client_metadata_urls",

@@ -26,6 +26,7 @@ from cognate.domain import branding, terms, ui_customization
 from cognate.domain.account_codes import AccountCodes
 from cognate.domain.challenge_sessions import ChallengeSessions
 from cognate.domain.client_auth import ClientScope, secret_hash
+from cognate.domain.federation.cimd_clients import app_client_id
 from cognate.domain.oauth import codes
 from cognate.domain.oauth.sign_in_options import TERMS_LANGUAGE
 from cognate.domain.secretbox import SecretBox
@@ -99,11 +100,12 @@ class HostedAccount:
     # ------------------------------------------------------------------ requests
 
     def _request(self, scope: ClientScope, username: str, **fields: Any) -> dict[str, Any]:
-        request: dict[str, Any] = {"ClientId": scope.client.client_id, "Username": username}
+        client_id = app_client_id(scope)  # the app client behind a metadata document URL too
+        request: dict[str, Any] = {"ClientId": client_id, "Username": username}
         request.update(fields)
         secret = self._secret(scope)
         if secret is not None:
-            request["SecretHash"] = secret_hash(secret, username, scope.client.client_id)
+            request["SecretHash"] = secret_hash(secret, username, client_id)
         return request
 
     def _secret(self, scope: ClientScope) -> str | None:
@@ -175,7 +177,7 @@ class HostedAccount:
     def look(self, scope: ClientScope, lang: str | None = None) -> Look:
         """How the client's pages look; terms documents in `lang` where they exist."""
         pool = scope.pool.pool
-        client_id = scope.client.client_id
+        client_id = app_client_id(scope)
 
         def read(conn: Connection) -> Look:
             custom = ui_customization.ui_customization_for(conn, pool.pk, client_id)

@@ -13,7 +13,9 @@ and `profile` are granted only with `openid` (Cognito's rule). Then `prompt`, `l
 `identity_provider` / `idp_identifier` and the client's SupportedIdentityProviders, read
 by sign_in_options.py (a bad prompt, or a provider the client does not support, is
 `invalid_request`), which also decides how the request is answered (`authorize_step`,
-`login_step`).
+`login_step`). A client_id that is an HTTPS URL is a CIMD client
+(federation/cimd_clients.py): unknown unless a CIMD policy of the pool resolves it, and
+its codes need PKCE with S256.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from sqlalchemy.engine import Connection
 from cognate.domain.auth.context import load_public
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.client_settings import STANDARD_SCOPES
+from cognate.domain.federation import cimd_clients
+from cognate.domain.federation.providers import provider_of_identifier
 from cognate.domain.oauth import sign_in_options
 from cognate.domain.oauth.errors import OAuthError, PageError
 from cognate.domain.oauth.sign_in_options import Step
@@ -59,6 +63,11 @@ def client_in_domain(db: Database, domain: DomainRow, client_id: str | None) -> 
     pool; PageError otherwise."""
     if not client_id:
         raise PageError("Required String parameter 'client_id' is not present")
+    if cimd_clients.is_url_client_id(client_id):  # a client ID metadata document URL
+        url_scope = cimd_clients.resolve(domain.pool_pk, client_id)
+        if url_scope is None:
+            raise PageError("An error was encountered with the requested page: invalid client.")
+        return url_scope
 
     def load(conn: Connection) -> ClientScope | None:
         try:
@@ -94,9 +103,17 @@ def check(db: Database, domain: DomainRow, query: dict[str, str]) -> AuthorizeRe
             raise OAuthError("invalid_request", "Invalid code_challenge_method")
     elif method is not None:
         raise OAuthError("invalid_request", "code_challenge is required")
+    if cimd_clients.url_of(scope) and response_type == "code" and method != "S256":
+        raise OAuthError("invalid_request", "PKCE with S256 is required for this client")
     prompt = sign_in_options.prompts(query.get("prompt"))
     providers = sign_in_options.providers_of(settings)
-    provider = sign_in_options.requested_provider(providers, query)
+    pool_pk = scope.pool.pool.pk
+
+    def lookup(identifier: str) -> str | None:
+        found = db.read("idp_identifier", lambda c: provider_of_identifier(c, pool_pk, identifier))
+        return found.name if found is not None else None
+
+    provider = sign_in_options.requested_provider(providers, query, lookup)
     return AuthorizeRequest(
         scope=scope,
         response_type=response_type,
@@ -152,4 +169,5 @@ def state_of(request: AuthorizeRequest) -> dict[str, Any]:
         "nonce": request.nonce,
         "code_challenge": request.code_challenge,
         "code_challenge_method": request.code_challenge_method,
+        "client_url": cimd_clients.url_of(request.scope),
     }

@@ -45,6 +45,7 @@ from cognate.domain.challenge_sessions import (
     session_minutes,
 )
 from cognate.domain.client_auth import ClientScope, secret_hash
+from cognate.domain.federation.cimd_clients import app_client_id
 from cognate.domain.mfa_settings import MfaSettings
 from cognate.domain.oauth import codes
 from cognate.domain.oauth.hosted import HostedSignIn
@@ -219,7 +220,7 @@ class HostedChallenges:
             result = self._respond.respond(
                 "",
                 {
-                    "ClientId": scope.client.client_id,
+                    "ClientId": app_client_id(scope),
                     "ChallengeName": name,
                     "ChallengeResponses": responses,
                     "Session": session,
@@ -299,7 +300,7 @@ class HostedChallenges:
         if refresh:  # the code grant issues the tokens the client gets: drop these
             try:
                 secret = self._client_secret(scope)
-                self._account.revoke_token(scope.client.client_id, str(refresh), secret)
+                self._account.revoke_token(app_client_id(scope), str(refresh), secret)
             except ServiceError:
                 pass  # revocation disabled for the client: the session lapses on its own
         return self._hosted.open_session(scope, signed.context.user.pk)
@@ -320,8 +321,8 @@ class HostedChallenges:
         return codes.to_url(token)
 
     def _client_secret(self, scope: ClientScope) -> str | None:
-        if not scope.has_secret:
-            return None
+        """The secret of the app client the API sees (behind a metadata document URL too:
+        the pages act for it)."""
         rows = self._db.read("client_secrets", lambda c: clients_repo.secrets(c, scope.client.pk))
         if not rows:
             return None
@@ -330,7 +331,7 @@ class HostedChallenges:
 
     def _secret_hash(self, scope: ClientScope, username: str) -> str | None:
         secret = self._client_secret(scope)
-        return None if secret is None else secret_hash(secret, username, scope.client.client_id)
+        return None if secret is None else secret_hash(secret, username, app_client_id(scope))
 
 
 def _step_of(token: str, state: dict[str, Any]) -> Step:

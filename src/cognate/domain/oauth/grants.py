@@ -12,6 +12,8 @@ Client authentication: `client_secret_basic` or `client_secret_post`; a client w
 secret must present one of its secrets (`invalid_client`, 401), a public client none.
 Codes: used once, by their client, with the same redirect_uri, within 5 minutes; PKCE
 verified when the code was requested with a challenge (`invalid_grant` otherwise).
+CIMD clients (an HTTPS URL as client_id; federation/cimd_clients.py) are public, resolved
+in the domain's pool; their codes and refresh tokens are theirs alone (`client_url`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from cognate.domain.challenge_sessions import ChallengeSessions
 from cognate.domain.client_auth import ClientScope
 from cognate.domain.client_settings import STANDARD_SCOPES
 from cognate.domain.clock import Clock
+from cognate.domain.federation import cimd_clients
 from cognate.domain.oauth import codes
 from cognate.domain.oauth.errors import OAuthError
 from cognate.domain.oauth.hosted import AUTHORIZATION_CODE
@@ -78,12 +81,16 @@ class OAuthTokens:
     # ------------------------------------------------------------------ the token endpoint
 
     def token(
-        self, form: dict[str, str], basic: tuple[str, str] | None, ip: str | None
+        self,
+        form: dict[str, str],
+        basic: tuple[str, str] | None,
+        ip: str | None,
+        pool_pk: int | None = None,
     ) -> dict[str, Any]:
         grant = form.get("grant_type")
         if not grant:
             raise OAuthError("invalid_request")
-        scope = self.authenticate_client(form, basic)
+        scope = self.authenticate_client(form, basic, pool_pk)
         settings = scope.client.settings
         flows = settings.get("AllowedOAuthFlows") or []
         if grant == "authorization_code":
@@ -91,6 +98,8 @@ class OAuthTokens:
                 raise OAuthError("unauthorized_client")
             return self._code_grant(scope, form, ip)
         if grant == "refresh_token":
+            if not cimd_clients.may_refresh(scope):
+                raise OAuthError("unauthorized_client")
             return self._refresh_grant(scope, form)
         if grant == "client_credentials":
             if "client_credentials" not in flows or not settings.get(
@@ -101,7 +110,7 @@ class OAuthTokens:
         raise OAuthError("unsupported_grant_type")
 
     def authenticate_client(
-        self, form: dict[str, str], basic: tuple[str, str] | None
+        self, form: dict[str, str], basic: tuple[str, str] | None, pool_pk: int | None = None
     ) -> ClientScope:
         if basic is not None:
             client_id, given = basic
@@ -109,6 +118,13 @@ class OAuthTokens:
             client_id, given = form.get("client_id") or "", form.get("client_secret") or ""
         if not client_id:
             raise OAuthError("invalid_client", status=401)
+        if cimd_clients.is_url_client_id(client_id):  # a public CIMD client: no secret
+            url_scope = (
+                None if given or pool_pk is None else cimd_clients.resolve(pool_pk, client_id)
+            )
+            if url_scope is None:
+                raise OAuthError("invalid_client", status=401)
+            return url_scope
 
         def load(conn: Connection) -> tuple[ClientScope, list[str]] | None:
             try:
@@ -146,6 +162,8 @@ class OAuthTokens:
             raise OAuthError("invalid_grant")
         if form.get("redirect_uri") != state["redirect_uri"]:
             raise OAuthError("invalid_grant")
+        if state.get("client_url") != cimd_clients.url_of(scope):
+            raise OAuthError("invalid_grant")
         challenge = state.get("code_challenge")
         if challenge is not None:
             verifier = form.get("code_verifier") or ""
@@ -158,7 +176,13 @@ class OAuthTokens:
             raise OAuthError("invalid_grant")
         scopes = list(state["scopes"])
         return self.user_tokens(
-            scope, found, scopes, state.get("nonce"), int(state["auth_time"]), ip, refresh=True
+            scope,
+            found,
+            scopes,
+            state.get("nonce"),
+            int(state["auth_time"]),
+            ip,
+            refresh=cimd_clients.may_refresh(scope),
         )
 
     def user_tokens(
@@ -196,7 +220,11 @@ class OAuthTokens:
                     client_pk=client.pk,
                     user_pk=found.row.pk,
                     challenge=OAUTH_GRANT,
-                    state={"scopes": scopes, "nonce": None},
+                    state={
+                        "scopes": scopes,
+                        "nonce": None,
+                        "client_url": cimd_clients.url_of(scope),
+                    },
                     minutes=refresh_ms // 60_000 + 1,
                     token=started.refresh_token,
                 )
@@ -211,7 +239,7 @@ class OAuthTokens:
     def _refresh_grant(self, scope: ClientScope, form: dict[str, str]) -> dict[str, Any]:
         token = form.get("refresh_token") or ""
         hit = self._sessions.find(token) if token else None
-        if hit is None or hit.client_id != scope.client.client_id:
+        if hit is None or hit.client_id != cimd_clients.app_client_id(scope):
             raise OAuthError("invalid_grant")
         session = hit.session
         now = self._clock.now_ms()
@@ -221,6 +249,8 @@ class OAuthTokens:
         if not found.row.enabled:
             raise OAuthError("invalid_grant")
         grant = self._challenges.peek(token, OAUTH_GRANT)
+        if (grant.state.get("client_url") if grant else None) != cimd_clients.url_of(scope):
+            raise OAuthError("invalid_grant")  # a CIMD client's tokens are its own
         scopes = list(grant.state["scopes"]) if grant is not None else None
         pool, client = scope.pool.pool, scope.client
         subject = subject_of(self._db, found)

@@ -13,15 +13,15 @@ chosen where it is silent (marked *chosen*):
   the request's parameters once client_id and redirect_uri are good, so (the guide's
   rule for those) a redirect with `error=invalid_request` (and `state`). *Chosen*: the
   wording of its `error_description`; `identity_provider` wins when both are given.
-  `idp_identifier` names a provider through its IdpIdentifiers; the pool has no
-  identity providers until federation is built, so every identifier is unknown.
-- A provider other than COGNITO that the client supports: federation is not built, so
-  an error page with HTTP 501 that says so (the federation issue replaces it).
+  `idp_identifier` names a provider through its IdpIdentifiers (an unknown one is
+  `invalid_request` too).
+- A provider other than COGNITO that the client supports: `Step.FEDERATION`, answered
+  by web/oauth/federation.py with the redirect to that provider's sign-in page.
 - A client without COGNITO in SupportedIdentityProviders (an empty list included) gets
   no username/password form: /login shows Cognito's "Login option is not available.
-  Please try another one." (*chosen*: HTTP 400), or the 501 page when the client has
-  other providers (its login page would offer only those). A hosted session does not
-  sign such a client in either.
+  Please try another one." (*chosen*: HTTP 400), or, when the client has other
+  providers, a login page that offers only those (`Step.FEDERATION` with no provider).
+  A hosted session does not sign such a client in either.
 - `prompt` (OIDC; space-separated): `login` asks for the password again even with a
   hosted session (the session is kept, and replaced by the new sign-in's); `none`
   answers without any page: a code or tokens with a valid session, otherwise a redirect
@@ -40,6 +40,7 @@ chosen where it is silent (marked *chosen*):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -66,7 +67,7 @@ class Step(Enum):
     GRANT = "grant"  # the redirect with a code or tokens
     LOGIN_PAGE = "login_page"  # /oauth2/authorize: on to /login with the same query
     LOGIN_REQUIRED = "login_required"  # prompt=none without a usable session
-    FEDERATION = "federation"  # a third-party provider: not built (501 page)
+    FEDERATION = "federation"  # a third-party provider (web/oauth/federation.py)
     NO_LOGIN_OPTION = "no_login_option"  # the client offers no way to sign in
 
 
@@ -89,14 +90,19 @@ def providers_of(settings: dict[str, Any]) -> tuple[str, ...]:
     return tuple(settings.get("SupportedIdentityProviders") or ())
 
 
-def provider_of_identifier(identifier: str) -> str | None:
-    """The provider whose IdpIdentifiers include `identifier`. The pool has no identity
-    providers until federation is built, so there is none to find yet."""
-    del identifier
-    return None
+def provider_of_identifier(
+    identifier: str, lookup: Callable[[str], str | None] | None
+) -> str | None:
+    """The name of the provider whose IdpIdentifiers include `identifier`; `lookup` reads
+    the pool's (federation.providers.provider_of_identifier)."""
+    return lookup(identifier) if lookup is not None else None
 
 
-def requested_provider(providers: tuple[str, ...], query: dict[str, str]) -> str | None:
+def requested_provider(
+    providers: tuple[str, ...],
+    query: dict[str, str],
+    lookup: Callable[[str], str | None] | None = None,
+) -> str | None:
     """The provider the query names (`identity_provider`, else `idp_identifier`), which
     must be one of the client's; None when it names none."""
     name = query.get("identity_provider") or None
@@ -105,7 +111,7 @@ def requested_provider(providers: tuple[str, ...], query: dict[str, str]) -> str
         return None
     if name is None:
         assert identifier is not None
-        name = provider_of_identifier(identifier)
+        name = provider_of_identifier(identifier, lookup)
         if name is None:
             raise OAuthError("invalid_request", f"Unknown idp_identifier: {identifier}")
     if name not in providers:

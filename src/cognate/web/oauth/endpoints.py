@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route
 from cognate.api.errors import ServiceError
 from cognate.domain.auth.access import AccessCheck
 from cognate.domain.auth.account import AccountService
+from cognate.domain.federation.saml import ACS_PATH, LOGOUT_PATH
 from cognate.domain.oauth import authorize
 from cognate.domain.oauth.account import HostedAccount
 from cognate.domain.oauth.authorize import AuthorizeRequest
@@ -30,7 +31,7 @@ from cognate.domain.oauth.challenges import HostedChallenges, StepNotSupported, 
 from cognate.domain.oauth.errors import OAuthError, PageError
 from cognate.domain.oauth.grants import OAuthTokens
 from cognate.domain.oauth.hosted import HostedSession, HostedSignIn
-from cognate.domain.oauth.sign_in_options import Step
+from cognate.domain.oauth.sign_in_options import COGNITO, Step
 from cognate.domain.token_keys import TokenKeys
 from cognate.domain.tokens import readable_attributes
 from cognate.storage.db import Database
@@ -38,11 +39,13 @@ from cognate.storage.repos import pools as pools_repo
 from cognate.web.oauth import pages
 from cognate.web.oauth.account_pages import AccountPages
 from cognate.web.oauth.challenge_pages import ChallengePages, login_extras
+from cognate.web.oauth.federation import IDP_RESPONSE, FederationPages, provider_buttons
 from cognate.web.oauth.pages import DomainRequest
 from cognate.web.oauth.routing import HOST_ROOT, PATH_PREFIX, DomainNames
 from cognate.web.well_known import WellKnown
 
 Handler = Callable[[Request, DomainRequest], Awaitable[Response]]
+Grant = Callable[[AuthorizeRequest, HostedSession, str | None], Response]
 _PROFILE = (
     "name", "family_name", "given_name", "middle_name", "nickname", "preferred_username",
     "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale",
@@ -71,6 +74,7 @@ class DomainEndpoints:
         well_known: WellKnown,
         challenges: HostedChallenges,
         account_pages: HostedAccount,
+        federation: Callable[[Grant], FederationPages],
     ) -> None:
         self._db = db
         self._names = names
@@ -83,6 +87,7 @@ class DomainEndpoints:
         self._challenges = challenges
         self._steps = ChallengePages(db, challenges, hosted, self._grant, account_pages.look)
         self._pages = AccountPages(db, account_pages, challenges, self._steps.show)
+        self._federation = federation(self._grant)
 
     def routes(self) -> list[Mount]:
         def r(path: str, handler: Handler, methods: list[str]) -> Route:
@@ -103,6 +108,8 @@ class DomainEndpoints:
                 PATH_PREFIX + "/{domain}",
                 routes=[
                     r("/oauth2/authorize", self.authorize, ["GET"]),
+                    r(IDP_RESPONSE, self._federation.idp_response, ["GET", "POST"]),
+                    *self._saml_routes(r),
                     r("/login", self.login, ["GET", "POST"]),
                     *step_routes,
                     *account_routes,
@@ -147,7 +154,7 @@ class DomainEndpoints:
         step = authorize.authorize_step(checked, session is not None)
         if step is Step.LOGIN_PAGE:
             return RedirectResponse(f"{where.base_url}/login?{urlencode(query)}", 302)
-        return await self._answer(request, checked, query, step, session)
+        return await self._answer(request, where, checked, query, step, session)
 
     async def _login_guard(
         self,
@@ -164,11 +171,14 @@ class DomainEndpoints:
             cookie = request.cookies.get(pages.SESSION_COOKIE)
             session = await run_in_threadpool(self._hosted.session, cookie, where.domain.pool_pk)
         step = authorize.login_step(checked, session is not None, showing)
-        return None if step is None else await self._answer(request, checked, query, step, session)
+        if step is None:
+            return None
+        return await self._answer(request, where, checked, query, step, session)
 
     async def _answer(
         self,
         request: Request,
+        where: DomainRequest,
         checked: AuthorizeRequest,
         query: dict[str, str],
         step: Step,
@@ -178,6 +188,14 @@ class DomainEndpoints:
             return await run_in_threadpool(self._grant, checked, session, _ip(request))
         if step is Step.LOGIN_REQUIRED:
             return _error_redirect(query, OAuthError("login_required"))
+        if step is Step.FEDERATION and checked.provider not in (None, COGNITO):
+            return await self._federation.start(where, checked, query)
+        if step is Step.FEDERATION:  # a client without COGNITO: only its providers' buttons
+            extras = await self._pages.login_extras(where, checked, query)
+            return pages.form_page(
+                request, where, "login.html", action="", username="", password_form=False,
+                providers=provider_buttons(where, query, checked), **extras,
+            )  # fmt: skip
         refused = authorize.refusal(checked, step)
         return pages.error_page(refused.message, refused.status)
 
@@ -218,6 +236,8 @@ class DomainEndpoints:
         extras = {
             **await self._pages.login_extras(where, checked, query),
             **login_extras(where, query, checked),
+            "password_form": True,
+            "providers": provider_buttons(where, query, checked),
         }
         if request.method == "GET":
             return pages.form_page(
@@ -249,7 +269,9 @@ class DomainEndpoints:
         form = await pages.read_form(request)
         try:
             basic = _basic(request)
-            body = await run_in_threadpool(self._tokens.token, form, basic, _ip(request))
+            body = await run_in_threadpool(
+                self._tokens.token, form, basic, _ip(request), where.domain.pool_pk
+            )
         except OAuthError as exc:
             return _error_json(exc)
         return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
@@ -322,10 +344,22 @@ class DomainEndpoints:
                 return pages.error_page("redirect_mismatch")
         else:
             return pages.error_page("Required String parameter 'logout_uri' is not present")
+        saml = self._federation.saml  # a SAML sign-in with IDPSignout: via its provider
+        if saml is not None:
+            target = await saml.logout_redirect(request, where, scope, target) or target
         await run_in_threadpool(self._hosted.end, request.cookies.get(pages.SESSION_COOKIE))
         response = RedirectResponse(target, 302)
         pages.clear_session(response, where)
         return response
+
+    def _saml_routes(self, r: Callable[[str, Handler, list[str]], Route]) -> list[Route]:
+        saml = self._federation.saml
+        if saml is None:
+            return []
+        return [
+            r(ACS_PATH, saml.idp_response, ["POST"]),
+            r(LOGOUT_PATH, saml.logout_answer, ["POST"]),
+        ]
 
     # ------------------------------------------------------------------ discovery
 

@@ -356,7 +356,7 @@ def upgrade() -> None:
             ["client_pk"],
             ["user_pool_clients.pk"],
             name=op.f("fk_cimd_policies_client_pk_user_pool_clients"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["pool_pk"],

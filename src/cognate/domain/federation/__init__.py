@@ -1,0 +1,2 @@
+"""Federation: external identity providers, account links, client ID metadata documents
+and token exchange."""
