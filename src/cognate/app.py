@@ -28,21 +28,25 @@ import cognate.operations  # noqa: F401  (registers every operation handler)
 from cognate import __version__, logs
 from cognate.config import Settings
 from cognate.delivery.custom_senders import CustomSenders, SenderKey, sender_key_path
+from cognate.delivery.log_export import LogExporter, parse_destinations
 from cognate.delivery.sender import OutboxSender, transports
 from cognate.domain.clock import Clock, SystemClock
 from cognate.domain.dev_outbox import DevOutbox
 from cognate.domain.notifications import EMAIL, SMS, Notifier
 from cognate.domain.secretbox import MasterKeyError, SecretBox, decode_key, load_or_create_key_file
+from cognate.domain.user_import_runner import UserImportRunner
 from cognate.services import Services, build_services
 from cognate.storage import migrate
 from cognate.storage.db import Database
 from cognate.storage.repos import meta as meta_repo
 from cognate.web.assets import AssetRoutes
+from cognate.web.auth_event_feedback import FeedbackRoutes
 from cognate.web.dev_outbox import DevOutboxRoutes
 from cognate.web.oauth.endpoints import DomainEndpoints
 from cognate.web.oauth.federation import FederationPages
 from cognate.web.oauth.routing import DomainNames, rewrite_for_host
 from cognate.web.oauth.saml_endpoints import SamlEndpoints
+from cognate.web.user_imports import UploadRoutes
 from cognate.web.well_known import WellKnown
 from cognate.wire import model
 from cognate.wire.endpoint import ApiApp
@@ -58,6 +62,8 @@ class Runtime:
     db: Database
     services: Services
     sender: OutboxSender
+    log_exporter: LogExporter
+    imports: UserImportRunner
 
 
 def master_key(settings: Settings) -> bytes:
@@ -107,8 +113,11 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         wake=outbox_bell,
         custom_senders=CustomSenders(services.triggers, SenderKey(sender_key_path(settings))),
     )
+    imports = UserImportRunner(db, clock, settings.data_dir(), wake=services.user_imports.bell)
+    log_exporter = LogExporter(parse_destinations(settings.log_destinations))
+    services.log_delivery.use_sink(log_exporter)
     model.warm_up()
-    return Runtime(settings, db, services, sender)
+    return Runtime(settings, db, services, sender, log_exporter, imports)
 
 
 async def _health(_request: Request) -> JSONResponse:
@@ -155,9 +164,13 @@ def build_app(runtime: Runtime) -> CognateApp:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         runtime.sender.start()
+        runtime.log_exporter.start()
+        runtime.imports.start()
         yield
         executor.shutdown(wait=True)
+        runtime.imports.stop()
         runtime.sender.stop()
+        runtime.log_exporter.stop()
         runtime.services.outbound.close()
         runtime.db.dispose()
 
@@ -198,6 +211,8 @@ def build_app(runtime: Runtime) -> CognateApp:
         *domains.routes(),
         *well_known.routes(),
     ]
+    routes += UploadRoutes(runtime.services.user_imports).routes()
+    routes += FeedbackRoutes(runtime.services.auth_event_history).routes()
     routes += AssetRoutes(runtime.services.ui_customization, runtime.services.branding).routes()
     if runtime.settings.dev_outbox_enabled():
         outbox = DevOutbox(runtime.db, runtime.services.notifier)

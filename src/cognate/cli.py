@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     _flag(serve, "triggers", str, "trigger functions: 'ARN=TARGET ...' (URL, python:, lambda)")
     _flag(serve, "trigger_timeout_ms", int, "how long a trigger function may take [5000]")
     _flag(serve, "sender_key_file", str, "key for custom sender triggers' codes [beside data]")
+    _flag(serve, "breached_passwords_file", str, "compromised passwords: SHA-1 or plain lines")
+    _flag(serve, "rate_limits", str, "API rate limits: off, cognito or cognito*N [off]")
+    _flag(serve, "log_destinations", str, "exported pool logs: 'ARN=file:DIR|URL ...' [none]")
     _flag(serve, "outbound_ca_bundle", str, "extra CAs (PEM) for outbound HTTPS [system only]")
     _flag(
         serve,

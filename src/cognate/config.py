@@ -82,19 +82,36 @@ class Settings:
     {function} in TARGET stands for the function's name)."""
     trigger_timeout_ms: int = 5000
     """How long a trigger function may take (Cognito: 5 seconds)."""
+    outbound_ca_bundle: str = ""
+    """PEM file of certificate authorities trusted for outbound HTTPS (identity providers,
+    client metadata documents) besides the system's; empty = the system's only."""
     federation_endpoints: str = ""
     """Stand-ins for identity providers at fixed endpoints (Google, Facebook, Login with
     Amazon, Sign in with Apple): whitespace-separated ORIGIN=ORIGIN rules, e.g.
     `https://accounts.google.com=http://127.0.0.1:8081`; a URL at a rule's first origin is
     reached at its second instead (path and query kept), for every outbound call and for
     the browser's redirect to the provider's sign-in page. Empty = the real endpoints."""
-    outbound_ca_bundle: str = ""
-    """PEM file of certificate authorities trusted for outbound HTTPS (identity providers,
-    client metadata documents) besides the system's; empty = the system's only."""
     sender_key_file: str = ""
     """File holding the AES-256 key that encrypts codes for the CustomEmailSender and
     CustomSMSSender triggers (in place of KMS); empty = sender.key beside the data, created
     on first use."""
+    breached_passwords_file: str = ""
+    """Threat protection's compromised-credentials list: a text file, one entry a line,
+    each either a SHA-1 hex digest of a password (optionally followed by `:count`, the
+    format of the Have I Been Pwned downloads) or a password in plain text. Passwords in it
+    count as compromised at sign-in, sign-up and password change in pools with
+    AdvancedSecurityMode AUDIT or ENFORCED. Read again when it changes; empty = none."""
+    rate_limits: str = "off"
+    """API request-rate limits per Cognito category (TooManyRequestsException past them):
+    `off`, or `cognito` for Cognito's default quotas (raised per category by
+    UpdateProvisionedLimit), held across every process sharing the database. `cognito*N`
+    multiplies every default by N (an account with raised quotas, or load tests)."""
+    log_destinations: str = ""
+    """Where exported user pool logs (SetLogDeliveryConfiguration) go: whitespace-separated
+    ARN=TARGET rules matching the LogGroupArn / BucketArn / StreamArn (`*` wildcards; the
+    first match wins). TARGET is `file:/path/dir` (JSON lines appended to
+    `<dir>/<log group, bucket or stream name>.jsonl`) or an http(s) URL (each record POSTed
+    as JSON), e.g. `arn:aws:logs:*=file:/var/log/cognate`. Unmapped logs are dropped."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -146,6 +163,16 @@ class Settings:
         try:
             parse_rules(self.triggers)
         except RuleError as exc:
+            raise ConfigError(str(exc)) from None
+        if not re.fullmatch(r"off|cognito(\*[1-9][0-9]{0,5})?", self.rate_limits):
+            raise ConfigError(
+                f"rate limits must be off, cognito or cognito*N, not {self.rate_limits!r}"
+            )
+        from cognate.delivery.log_export import DestinationError, parse_destinations
+
+        try:
+            parse_destinations(self.log_destinations)
+        except DestinationError as exc:
             raise ConfigError(str(exc)) from None
         from cognate.outbound.origins import OriginMap, OriginRuleError
 

@@ -25,6 +25,8 @@ from cognate.domain.auth.steps import SignInSteps, StepDeps
 from cognate.domain.auth.token_customization import TokenCustomization
 from cognate.domain.auth.token_sessions import TokenSessions
 from cognate.domain.auth.user_sessions import UserSessionsService
+from cognate.domain.auth_event_history import AuthEventHistory
+from cognate.domain.auth_events import ThreatProtection, install_threat_protection
 from cognate.domain.branding import BrandingService
 from cognate.domain.challenge_sessions import ChallengeSessions
 from cognate.domain.clients import ClientService
@@ -42,6 +44,8 @@ from cognate.domain.federation.saml import SamlFederation
 from cognate.domain.federation.users import FederatedUsers
 from cognate.domain.groups import GroupService
 from cognate.domain.keys import KeyService
+from cognate.domain.log_delivery import LogDeliveryService
+from cognate.domain.log_delivery import install as install_log_delivery
 from cognate.domain.mfa_settings import MfaSettings
 from cognate.domain.notifications import Notifier
 from cognate.domain.oauth.account import HostedAccount
@@ -52,7 +56,10 @@ from cognate.domain.pagination import PageTokens
 from cognate.domain.passkeys import PasskeyService
 from cognate.domain.pool_mfa import PoolMfaService
 from cognate.domain.pools import PoolService
+from cognate.domain.rate_limits import RateLimits
 from cognate.domain.resource_servers import ResourceServerService
+from cognate.domain.risk_configuration import RiskConfigurationService
+from cognate.domain.risk_engine import BreachedPasswords
 from cognate.domain.secretbox import SecretBox
 from cognate.domain.self_attributes import SelfAttributes
 from cognate.domain.sign_up import SignUpService
@@ -62,6 +69,7 @@ from cognate.domain.token_keys import TokenKeys
 from cognate.domain.tokens import TokenIssuer
 from cognate.domain.triggers import Triggers
 from cognate.domain.ui_customization import UICustomizationService
+from cognate.domain.user_imports import ImportUrls, UserImportService
 from cognate.domain.user_migration import UserMigration
 from cognate.domain.user_passwords import UserPasswordService
 from cognate.domain.user_search import UserSearch
@@ -95,6 +103,7 @@ class Services:
     user_sessions: UserSessionsService
     resource_servers: ResourceServerService
     client_tokens: ClientTokens
+    derived_tokens: DerivedTokens
     notifier: Notifier
     account_codes: AccountCodes
     mfa_settings: MfaSettings
@@ -111,7 +120,6 @@ class Services:
     terms: TermsService
     hosted_account: HostedAccount
     outbound: Outbound
-    derived_tokens: DerivedTokens
     identity_providers: IdentityProviderService
     provider_links: ProviderLinks
     pending_sign_ins: PendingSignIns  # federated sign-ins waiting at their provider
@@ -119,6 +127,11 @@ class Services:
     federated_users: FederatedUsers  # a provider's identity -> the pool's user
     cimd: CIMDService
     saml: SamlFederation  # SAML providers' side of a sign-in (pysaml2)
+    risk_configuration: RiskConfigurationService
+    auth_event_history: AuthEventHistory  # threat protection's user event history
+    rate_limits: RateLimits  # API request rates per category (the endpoint checks them)
+    log_delivery: LogDeliveryService  # exported pool logs (emit_log)
+    user_imports: UserImportService  # CSV user import jobs (run by UserImportRunner)
 
 
 def build_services(
@@ -169,6 +182,17 @@ def build_services(
     respond_to_auth = RespondToAuthChallenge(step_deps, steps, clock, box, custom_auth)
     mfa_settings = MfaSettings(db, clock, box, access, challenges)
     account = AccountService(db, clock, box, vault, access, password_check, token_sessions)
+    protection = ThreatProtection(
+        db,
+        clock,
+        box,
+        notifier,
+        BreachedPasswords(settings.breached_passwords_file),
+        settings.base_url(),
+    )
+    install_threat_protection(protection)  # the sign-in code's hooks (auth_events.py)
+    log_delivery = LogDeliveryService(db, clock)
+    install_log_delivery(log_delivery)  # emit_log() anywhere in the process
     return Services(
         pools=PoolService(db, clock, tokens, settings.account_id),
         pool_mfa=PoolMfaService(db, clock),
@@ -198,6 +222,7 @@ def build_services(
         user_sessions=UserSessionsService(db, clock, access, token_sessions),
         resource_servers=ResourceServerService(db, clock, tokens),
         client_tokens=ClientTokens(db, box, issuer, customization),
+        derived_tokens=DerivedTokens(db, box, token_keys, issuer, clock),
         notifier=notifier,
         account_codes=AccountCodes(db, clock, box, vault, notifier, triggers, migration),
         mfa_settings=mfa_settings,
@@ -233,7 +258,6 @@ def build_services(
             settings.base_url(),
         ),
         outbound=outbound,
-        derived_tokens=DerivedTokens(db, box, token_keys, issuer, clock),
         identity_providers=IdentityProviderService(db, clock, tokens, box, outbound),
         provider_links=ProviderLinks(db, clock),
         pending_sign_ins=PendingSignIns(db, challenges),
@@ -241,4 +265,14 @@ def build_services(
         federated_users=FederatedUsers(db, clock, triggers, hosted),
         cimd=CIMDService(db, clock, tokens, url_clients),
         saml=SamlFederation(db, box, keys, challenges, PendingSignIns(db, challenges)),
+        risk_configuration=RiskConfigurationService(db, clock),
+        auth_event_history=AuthEventHistory(db, clock, tokens, protection),
+        rate_limits=RateLimits(db, clock, settings.rate_limits),
+        log_delivery=log_delivery,
+        user_imports=UserImportService(
+            db,
+            clock,
+            tokens,
+            ImportUrls(box.derived_key("user-import-upload"), settings.base_url()),
+        ),
     )

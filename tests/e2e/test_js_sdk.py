@@ -287,11 +287,11 @@ def check_errors(observed: dict[str, Any], region: str) -> None:
         "Member must have value greater than or equal to 1",
         errors["listUserPoolsMaxResultsZero"]["requestId"],
     )
-    assert errors["getCsvHeader"] == expected_error(
+    assert errors["listReplicas"] == expected_error(
         "UnsupportedOperationException",
-        "Cognate does not implement GetCSVHeader yet. "
+        "Cognate does not implement ListUserPoolReplicas yet. "
         "See the operation table in Cognate's README for what is supported.",
-        errors["getCsvHeader"]["requestId"],
+        errors["listReplicas"]["requestId"],
     )
 
 

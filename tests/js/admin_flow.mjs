@@ -28,7 +28,7 @@ import {
   DescribeUserPoolClientCommand,
   DescribeUserPoolCommand,
   DescribeUserPoolDomainCommand,
-  GetCSVHeaderCommand,
+  ListUserPoolReplicasCommand,
   GetSigningCertificateCommand,
   InvalidParameterException,
   ListTagsForResourceCommand,
@@ -203,7 +203,7 @@ async function main() {
     ),
     // The JS SDK does not check ranges client-side: the server's validator answers.
     listUserPoolsMaxResultsZero: await expectError(new ListUserPoolsCommand({ MaxResults: 0 })),
-    getCsvHeader: await expectError(new GetCSVHeaderCommand({ UserPoolId: poolId })),
+    listReplicas: await expectError(new ListUserPoolReplicasCommand({ UserPoolId: poolId })),
   };
 
   // --- clean up (the domain prefix is global) ----------------------------------------

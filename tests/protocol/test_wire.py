@@ -216,10 +216,10 @@ def test_unicode_classes_in_patterns(raw: Any, pool: dict[str, Any]) -> None:
 
 def test_unimplemented_operation_fails_honestly(cognito: Any) -> None:
     with pytest.raises(ClientError) as exc:
-        cognito.get_csv_header(UserPoolId="us-east-1_abcdefghi")
+        cognito.list_user_pool_replicas(UserPoolId="us-east-1_abcdefghi")
     code, message = error_of(exc)
     assert code == "UnsupportedOperationException"
-    assert "GetCSVHeader" in message
+    assert "ListUserPoolReplicas" in message
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 

@@ -41,6 +41,7 @@ from cognate.delivery.transports import (
     WebhookSmsSender,
 )
 from cognate.domain.clock import Clock
+from cognate.domain.log_delivery import USER_NOTIFICATION, emit_log
 from cognate.domain.notifications import EMAIL, Notifier
 from cognate.storage.db import Database
 from cognate.storage.repos import messages as messages_repo
@@ -177,6 +178,7 @@ class OutboxSender:
     ) -> None:
         attempts = message.attempts
         now = self._clock.now_ms()
+        emit_log(message.pool_pk, USER_NOTIFICATION, _delivery_error(message, error))
         if attempts >= attempts_allowed:
             # A custom sender function's failure is the function's to report (as in Lambda).
             level = logging.ERROR if attempts_allowed == MAX_ATTEMPTS else logging.WARNING
@@ -199,6 +201,17 @@ class OutboxSender:
             "outbox_retry",
             lambda c: messages_repo.mark_retry(c, message.pk, now + delay, error),
         )
+
+
+def _delivery_error(message: MessageRow, error: str) -> dict[str, Any]:
+    """The `message` of an exported userNotification log (Cognito documents `details`)."""
+    medium = "Email" if message.channel == EMAIL else "SMS"
+    return {
+        "details": f"{medium} message delivery failed (attempt {message.attempts}): {error}",
+        "deliveryMedium": message.channel,
+        "messageType": message.kind,
+        "userName": message.username,
+    }
 
 
 def transports(settings: Settings) -> tuple[EmailTransport | None, SmsTransport | None]:

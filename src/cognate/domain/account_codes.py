@@ -32,7 +32,7 @@ from cognate.api.exceptions import (
     NotAuthorizedException,
     UserNotFoundException,
 )
-from cognate.domain import account_triggers, codes, custom_messages, passwords
+from cognate.domain import account_triggers, auth_events, codes, custom_messages, passwords
 from cognate.domain.client_auth import ClientScope, check_secret_hash, load_client
 from cognate.domain.clock import Clock
 from cognate.domain.messages import USER_DISABLED
@@ -168,6 +168,7 @@ class AccountCodes:
                 raise NotAuthorizedException(NO_AUTO_VERIFICATION)
             _attribute, medium, destination = channel
             self._send(conn, scope, user, request["Username"], CONFIRM_SIGN_UP, medium, destination)
+            auth_events.account_event(conn, scope.pool.pool, user.pk, auth_events.RESEND_CODE)
             return delivery_details(medium, destination)
 
         context = _message_context(request, custom_messages.RESEND_CODE)
@@ -202,6 +203,7 @@ class AccountCodes:
                 raise InvalidParameterException(NO_RECOVERY_CHANNEL)
             medium, destination = channel
             self._send(conn, scope, user, request["Username"], FORGOT_PASSWORD, medium, destination)
+            auth_events.account_event(conn, scope.pool.pool, user.pk, auth_events.FORGOT_PASSWORD)
             return delivery_details(medium, destination)
 
         context = _message_context(request, custom_messages.FORGOT_PASSWORD)
@@ -250,6 +252,7 @@ class AccountCodes:
                 locked_until=0,
                 updated_at=now,
             )
+            auth_events.account_event(conn, scope.pool.pool, user.pk, auth_events.PASSWORD_CHANGE)
             return verdict, _confirmed(conn, scope, user)
 
         verdict, confirmed = self._db.write("confirm_forgot_password", confirm_txn)

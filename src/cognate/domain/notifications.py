@@ -175,6 +175,30 @@ class Notifier:
         if self._on_queue is not None:
             self._on_queue()
 
+    def queue_notice(
+        self,
+        conn: Connection,
+        recipient: Recipient,
+        *,
+        destination: str,
+        subject: str,
+        body: str,
+        now: int,
+        settings: dict[str, Any],
+    ) -> None:
+        """An email that carries no code: threat protection's risk notifications."""
+        self._queue(
+            conn,
+            recipient,
+            kind="risk_notification",
+            channel=EMAIL,
+            destination=destination,
+            subject=subject,
+            body=body,
+            now=now,
+            settings=settings,
+        )
+
     def open_message(self, destination: str, sealed: str) -> dict[str, Any]:
         return dict(loads(self._box.open(sealed, f"outbox/{destination}")))
 

@@ -29,7 +29,7 @@ from cognate.api.exceptions import (
     NotAuthorizedException,
     UsernameExistsException,
 )
-from cognate.domain import custom_messages, passwords
+from cognate.domain import auth_events, custom_messages, passwords
 from cognate.domain.account_triggers import (
     CONFIRM_SIGN_UP,
     PRE_SIGN_UP,
@@ -109,6 +109,7 @@ class SignUpService:
 
     def sign_up(self, request: dict[str, Any]) -> dict[str, Any]:
         sub = str(uuid.uuid4())
+        auth_events.check_sign_up(request["ClientId"], request.get("Password"))
         decision = SignUpDecision()
         if self._has_pre_sign_up(request["ClientId"]):
             # Validate first (the function sees only a sign-up that can succeed), run the
@@ -228,6 +229,7 @@ class SignUpService:
             conn, username_key=pool.sign_in.username_key(username), pending=None, **row
         )
         write_attributes(conn, pool, user_pk, {}, values, creating=True, force_alias=bool(verified))
+        auth_events.account_event(conn, pool.pool, user_pk, auth_events.SIGN_UP)
         response: dict[str, Any] = {"UserConfirmed": decision.confirm, "UserSub": sub}
         if decision.confirm:
             return response, UserRow(pk=user_pk, **row)  # confirmed: no code to send

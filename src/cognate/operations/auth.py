@@ -13,8 +13,22 @@ Params = dict[str, Any]
 
 
 def _activity(ctx: RequestContext, p: Params | None = None) -> Activity:
-    metadata = (p or {}).get("ClientMetadata") or {}
-    return Activity(ip=ctx.source_ip, device_type=ctx.user_agent, client_metadata=metadata)
+    """Where the request came from. The admin operations are called by a server for its
+    user: their ContextData (IpAddress, the user's User-Agent among HttpHeaders) describes
+    the user, as Cognito's threat protection reads it."""
+    p = p or {}
+    metadata = p.get("ClientMetadata") or {}
+    ip, agent = ctx.source_ip, ctx.user_agent
+    context = p.get("ContextData")
+    if context:
+        ip = context.get("IpAddress") or ip
+        headers = {
+            str(h.get("headerName", "")).lower(): str(h.get("headerValue", ""))
+            for h in context.get("HttpHeaders") or []
+        }
+        agent = headers.get("user-agent", agent)
+    claimed = (p.get("UserContextData") or {}).get("IpAddress")
+    return Activity(ip=ip, device_type=agent, client_metadata=metadata, claimed_ip=claimed)
 
 
 @operation("InitiateAuth")

@@ -737,3 +737,159 @@ client_metadata_urls = sa.Table(
 )
 """Client metadata documents fetched for a CIMD policy: the document as fetched (JSON)
 and its cache window (ListClientMetadataURLs, UpdateClientMetadataURLState)."""
+
+# --------------------------------------------------------------------------- CSV user import
+
+user_import_jobs = sa.Table(
+    "user_import_jobs",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("job_id", sa.String(55), nullable=False, unique=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("role_arn", sa.Text, nullable=False),
+    sa.Column("hashing_algorithm", sa.String(16), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("upload", sa.String(16), nullable=False),
+    sa.Column("upload_started_at", sa.BigInteger, nullable=True),
+    sa.Column("upload_bytes", sa.BigInteger, nullable=False),
+    sa.Column("upload_chunks", sa.Integer, nullable=False),
+    sa.Column("rows_done", sa.BigInteger, nullable=False),
+    sa.Column("imported", sa.BigInteger, nullable=False),
+    sa.Column("skipped", sa.BigInteger, nullable=False),
+    sa.Column("failed", sa.BigInteger, nullable=False),
+    sa.Column("completion_message", sa.String(128), nullable=True),
+    sa.Column("lease_owner", sa.String(40), nullable=True),
+    sa.Column("lease_until", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("started_at", sa.BigInteger, nullable=True),
+    sa.Column("completed_at", sa.BigInteger, nullable=True),
+    sa.Index("ix_user_import_jobs_pool_pk_pk", "pool_pk", "pk"),
+    sa.Index("ix_user_import_jobs_status_lease_until", "status", "lease_until"),
+)
+"""CreateUserImportJob's jobs. `upload` is the CSV's state at its pre-signed URL (`none`,
+`uploading` since `upload_started_at`, `done` with `upload_bytes` in `upload_chunks`
+chunks); `rows_done` counts the data rows already handled (committed with the users they
+created and the counters), so a job whose process died resumes after them. A process runs
+a job while it holds the lease (`lease_owner` until `lease_until`)."""
+
+user_import_chunks = sa.Table(
+    "user_import_chunks",
+    metadata,
+    sa.Column(
+        "job_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_import_jobs.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+"""The uploaded CSV of an import job, in order (`seq` from 0), at most 1 MiB a chunk: in
+the database so that every process behind a load balancer can run the job; streamed in
+at upload and out while importing; deleted when the job ends."""
+
+# ------------------------------------------------------------------ threat protection
+
+risk_configurations = sa.Table(
+    "risk_configurations",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "client_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pool_clients.pk", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_risk_configurations_pool_client", "pool_pk", "client_pk"),
+)
+"""SetRiskConfiguration: the threat-protection settings of a pool (`client_pk` NULL) or of
+one app client, which then override the pool's (`config`: JSON of the three risk
+configuration members as given)."""
+
+auth_events = sa.Table(
+    "auth_events",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "user_pk",
+        PrimaryKey,
+        sa.ForeignKey("users.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("event_type", sa.String(16), nullable=False),
+    sa.Column("response", sa.String(16), nullable=False),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("feedback", sa.Text, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_auth_events_user_pk_pk", "user_pk", "pk"),
+    sa.Index("ix_auth_events_user_pk_ip", "user_pk", "ip"),
+)
+"""Threat protection's user event history (AdminListUserAuthEvents): one row per sign-in,
+sign-up, password change, forgot-password and resent code of a pool with
+AdvancedSecurityMode AUDIT or ENFORCED. `response` Pass/Fail/InProgress; `ip` the address
+risk evaluation compares; `details` JSON (EventRisk, ChallengeResponses,
+EventContextData); `feedback` JSON (EventFeedback) once given. No feedback token is
+stored: it is an HMAC of the event id, checked by recomputing it."""
+
+# ------------------------------------------------- provisioned limits and log delivery
+
+provisioned_limits = sa.Table(
+    "provisioned_limits",
+    metadata,
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("category", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+"""UpdateProvisionedLimit's values: the request rate (RPS) of one API category. Cognito's
+limits belong to the account in a region, not to a pool (LimitDefinition names no pool), so
+the key is the region; a category without a row has its default (free) value."""
+
+rate_counters = sa.Table(
+    "rate_counters",
+    metadata,
+    sa.Column("scope", sa.String(160), primary_key=True),
+    sa.Column("window", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("count", sa.Integer, nullable=False),
+)
+"""Request-rate counters shared by every process: requests counted in one one-second
+window (`window`, epoch seconds) of one scope (`<region>|<category>`, or
+`<region>|<pool id>|<operation>` for Cognito's per-pool limits). Processes add to `count`
+with an UPSERT in batches; rows of past windows are deleted now and then."""
+
+log_delivery_configs = sa.Table(
+    "log_delivery_configs",
+    metadata,
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("configurations", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+"""SetLogDeliveryConfiguration's LogConfigurations of a pool (the API's JSON list): which
+logs (userNotification, userAuthEvents) go to which log group, bucket or stream ARN."""

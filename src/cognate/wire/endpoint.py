@@ -50,7 +50,12 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 8 * 1024 * 1024
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([A-Za-z0-9-]+)/[^/,\s]+/aws4_request")
 _INTERNAL_MESSAGE = "An internal error occurred. The request id is in x-amzn-RequestId."
-_PROTOCOL_ERRORS = ("InvalidParameterException", "UnsupportedOperationException")
+# Errors any operation may answer (a few operations' models omit TooManyRequestsException).
+_PROTOCOL_ERRORS = (
+    "InvalidParameterException",
+    "UnsupportedOperationException",
+    "TooManyRequestsException",
+)
 _CONTENT_TYPE = CONTENT_TYPE.encode()
 
 Reply = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -66,6 +71,7 @@ class ApiApp:
         self._default_region = default_region
         self._executor = executor
         self._prefix = model.target_prefix() + "."
+        self._limits = services.rate_limits
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         request_id = str(uuid.uuid4())
@@ -130,6 +136,8 @@ class ApiApp:
             handler = dispatch.handler_for(operation)
             if handler is None:
                 raise dispatch.not_implemented(operation)
+            if self._limits.enabled:  # Cognito's request-rate quotas (rate_limits setting)
+                self._limits.check(ctx.region, operation, params)
             result = handler(self._services, ctx, params)
             payload = serialize_output(model.output_spec(operation), result)
         except ServiceError as error:

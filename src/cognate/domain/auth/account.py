@@ -22,7 +22,7 @@ from cognate.api.exceptions import (
     UnsupportedOperationException,
     UnsupportedTokenTypeException,
 )
-from cognate.domain import mfa_preferences, passwords
+from cognate.domain import auth_events, mfa_preferences, passwords
 from cognate.domain.auth import lockout
 from cognate.domain.auth.access import AccessCheck
 from cognate.domain.auth.context import client_of
@@ -100,6 +100,9 @@ class AccountService:
             self._passwords.check_password(pool.id, user, previous)
         policy = passwords.policy_of(pool.settings)
         passwords.check_policy(proposed, policy, passwords.PREFIX_CHANGE)
+        client = signed_in.context.client
+        kind = "PASSWORD_CHANGE"
+        compromised = auth_events.check_password(pool, client.pk, user.pk, proposed, kind)
         size = int(policy.get("PasswordHistorySize") or 0)
 
         def change(conn: Connection) -> None:
@@ -119,6 +122,8 @@ class AccountService:
                 ),
                 updated_at=self._clock.now_ms(),
             )
+            event = auth_events.PASSWORD_CHANGE
+            auth_events.account_event(conn, pool, user.pk, event, compromised=compromised)
 
         self._db.write("change_password", change)
 

@@ -30,7 +30,7 @@ from cognate.api.exceptions import (
     NotAuthorizedException,
     PasswordHistoryPolicyViolationException,
 )
-from cognate.domain import messages, passwords, srp
+from cognate.domain import auth_events, messages, passwords, srp
 from cognate.domain.auth import srp_exchange
 from cognate.domain.auth.context import (
     SignInUser,
@@ -165,6 +165,7 @@ class RespondToAuthChallenge:
             except InvalidParameterException:  # no code given: the session stays usable
                 self._d.challenges.release(session)
                 raise
+            auth_events.mfa_answered(scope, found, right)
             if not right:
                 raise mfa.wrong_code(scope, challenge, session)
             if SETUP_EMAIL in challenge.state:
@@ -265,6 +266,7 @@ class RespondToAuthChallenge:
             outcome = self._custom.next_round(scope, found, given, activity, custom)
             return self._steps.custom_outcome(scope, found, given, outcome, activity, custom)
         if not matched:
+            auth_events.failed_password(scope, user, activity)
             self._d.passwords.failed(user)
         device_key = responses.get("DEVICE_KEY") or challenge.state.get("device_key")
         return self._steps.after_password(scope, found, activity, device_key or None)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from cognate.api.exceptions import UserNotFoundException
+from cognate.domain import auth_events
 from cognate.domain.auth import lockout
 from cognate.domain.auth.auth_triggers import AuthTriggers
 from cognate.domain.auth.context import SignInUser, groups_of
@@ -114,6 +115,7 @@ class Completion:
             started = self._db.write("sign_in", record)
         except IntegrityError:  # the user was deleted meanwhile (the session's foreign key)
             raise UserNotFoundException(USER_NOT_FOUND) from None
+        auth_events.signed_in(scope, found, activity)
         tokens = self._issuer.user_tokens(pool, client, subject, started.facts, overrides)
         result = authentication_result(tokens, started.refresh_token)
         if new_device:

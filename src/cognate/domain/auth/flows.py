@@ -25,7 +25,7 @@ from cognate.api.exceptions import (
     FeatureUnavailableInTierException,
     InvalidParameterException,
 )
-from cognate.domain import messages
+from cognate.domain import auth_events, messages
 from cognate.domain.auth.auth_triggers import AuthTriggers
 from cognate.domain.auth.context import (
     SignInUser,
@@ -108,6 +108,7 @@ class InitiateAuth:
         found = find_sign_in_user(self._db, scope.pool, username)
         if found is None and flow in _PASSWORD_FLOWS and self._migrate is not None:
             found = self._migrate(scope, username, password, activity)
+        auth_events.screen(scope, found, activity)  # threat protection's IP block list
         if found is not None or prevents_user_existence_errors(scope.client):
             self._auth_triggers.pre_authentication(scope, found, username, activity)
         # InitiateAuth's ClientMetadata reaches PreSignUp, PreAuthentication and UserMigration

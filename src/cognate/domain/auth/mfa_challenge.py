@@ -93,22 +93,31 @@ class MfaChallenges:
     # ------------------------------------------------------------------ deciding
 
     def required(
-        self, scope: ClientScope, found: SignInUser, carry: dict[str, Any] | None = None
+        self,
+        scope: ClientScope,
+        found: SignInUser,
+        carry: dict[str, Any] | None = None,
+        *,
+        force: bool = False,
     ) -> dict[str, Any] | None:
         """The MFA challenge this sign-in owes, or None when it needs none. `carry` goes into
-        the challenge's session (e.g. the device the sign-in named)."""
+        the challenge's session (e.g. the device the sign-in named). `force` (threat
+        protection's MFA_IF_CONFIGURED / MFA_REQUIRED): ask for MFA as a pool that requires
+        it would, if the user has a factor the pool offers (never MFA_SETUP)."""
         carry = carry or {}
         settings = scope.pool.settings
         mode = settings.get("MfaConfiguration", "OFF")
         if mode == "OFF":
             return None
+        if force and mode != "ON":
+            mode = "FORCED"
         offered = prefs.pool_factors(settings)
         record = prefs.preferences(found.row)
         enabled = [f for f in prefs.enabled_factors(record) if f in offered]
         if prefs.SOFTWARE_TOKEN_MFA in enabled and not self._has_authenticator(found):
             # associated again and not verified yet: TOTP is unusable until it is
             enabled.remove(prefs.SOFTWARE_TOKEN_MFA)
-        if not enabled and mode == "ON":
+        if not enabled and mode in ("ON", "FORCED"):
             # MFA required: a phone number is SMS MFA, an email address email MFA
             enabled = [
                 f for f, a in _ADDRESSED_BY.items() if f in offered and found.attributes.get(a)

@@ -18,7 +18,7 @@ from cognate.api.exceptions import (
     NotAuthorizedException,
     UserNotFoundException,
 )
-from cognate.domain import messages
+from cognate.domain import auth_events, messages
 from cognate.domain.auth import srp_exchange
 from cognate.domain.auth.completion import Completion
 from cognate.domain.auth.context import SignInUser, prevents_user_existence_errors, unknown_user
@@ -76,7 +76,8 @@ class SignInSteps:
             raise unknown_user(scope.client)
         user = found.row
         self._d.passwords.before_password(user)
-        self._d.passwords.check_password(scope.pool.pool.id, user, password)
+        with auth_events.password_attempt(scope, user, activity, password):
+            self._d.passwords.check_password(scope.pool.pool.id, user, password)
         return self.after_password(scope, found, activity, device_key)
 
     def start_srp(
@@ -152,9 +153,12 @@ class SignInSteps:
         if device is not None and confirmed and replaces_mfa(scope, device):
             return self._d.device_auth.challenge(scope, found, device)
         carry = {"device_key": device.device_key} if device is not None else {}
-        challenge = self._d.mfa.required(scope, found, carry)
+        verdict = auth_events.assess(scope, found, activity, known_device=confirmed)
+        challenge = self._d.mfa.required(scope, found, carry, force=verdict.force_mfa)
         if challenge is not None:
             return challenge
+        if verdict.require_mfa:  # account takeover risk, MFA_REQUIRED, no factor to ask for
+            raise auth_events.refuse_without_mfa(scope, found)
         return self.after_mfa(scope, found, activity, device_key, source=source)
 
     def after_mfa(

@@ -48,6 +48,9 @@ class Activity:
     ip: str | None = None
     device_type: str | None = None
     client_metadata: dict[str, str] = field(default_factory=dict)
+    claimed_ip: str | None = None
+    """UserContextData's IpAddress: the app's user's address (threat protection uses it
+    when the client propagates user context data: auth_events.ip_of)."""
 
 
 def refresh_hash(token: str) -> str:

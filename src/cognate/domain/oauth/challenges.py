@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 from cognate.api.errors import ServiceError
 from cognate.api.exceptions import NotAuthorizedException
+from cognate.domain import auth_events
 from cognate.domain.auth.access import AccessCheck
 from cognate.domain.auth.account import AccountService
 from cognate.domain.auth.auth_triggers import AuthTriggers
@@ -170,6 +171,7 @@ class HostedChallenges:
         found = find_sign_in_user(self._db, scope.pool, username)
         if found is None and self._migrate is not None:  # the UserMigration trigger
             found = self._migrate(scope, username, password, activity)
+        auth_events.screen(scope, found, activity)  # threat protection's IP block list
         if found is not None or prevents_user_existence_errors(scope.client):
             self._auth_triggers.pre_authentication(scope, found, username, activity)
         result = self._steps.password(scope, found, password, activity)

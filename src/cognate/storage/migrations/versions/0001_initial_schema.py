@@ -24,6 +24,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_cognate_meta")),
     )
     op.create_table(
+        "provisioned_limits",
+        sa.Column("region", sa.String(length=32), nullable=False),
+        sa.Column("category", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("region", "category", name=op.f("pk_provisioned_limits")),
+    )
+    op.create_table(
+        "rate_counters",
+        sa.Column("scope", sa.String(length=160), nullable=False),
+        sa.Column("window", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "window", name=op.f("pk_rate_counters")),
+    )
+    op.create_table(
         "user_pools",
         sa.Column(
             "pk",
@@ -101,6 +116,19 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_identity_providers")),
         sa.UniqueConstraint("pool_pk", "name", name=op.f("uq_identity_providers_pool_pk_name")),
+    )
+    op.create_table(
+        "log_delivery_configs",
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("configurations", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_log_delivery_configs_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pool_pk", name=op.f("pk_log_delivery_configs")),
     )
     op.create_table(
         "outbox",
@@ -201,6 +229,49 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "user_import_jobs",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("job_id", sa.String(length=55), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("role_arn", sa.Text(), nullable=False),
+        sa.Column("hashing_algorithm", sa.String(length=16), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("upload", sa.String(length=16), nullable=False),
+        sa.Column("upload_started_at", sa.BigInteger(), nullable=True),
+        sa.Column("upload_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("upload_chunks", sa.Integer(), nullable=False),
+        sa.Column("rows_done", sa.BigInteger(), nullable=False),
+        sa.Column("imported", sa.BigInteger(), nullable=False),
+        sa.Column("skipped", sa.BigInteger(), nullable=False),
+        sa.Column("failed", sa.BigInteger(), nullable=False),
+        sa.Column("completion_message", sa.String(length=128), nullable=True),
+        sa.Column("lease_owner", sa.String(length=40), nullable=True),
+        sa.Column("lease_until", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("started_at", sa.BigInteger(), nullable=True),
+        sa.Column("completed_at", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_user_import_jobs_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_user_import_jobs")),
+        sa.UniqueConstraint("job_id", name=op.f("uq_user_import_jobs_job_id")),
+    )
+    with op.batch_alter_table("user_import_jobs", schema=None) as batch_op:
+        batch_op.create_index("ix_user_import_jobs_pool_pk_pk", ["pool_pk", "pk"], unique=False)
+        batch_op.create_index(
+            "ix_user_import_jobs_status_lease_until", ["status", "lease_until"], unique=False
+        )
+
+    op.create_table(
         "user_pool_clients",
         sa.Column(
             "pk",
@@ -298,6 +369,39 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_users_pool_pk_status_pk", ["pool_pk", "status", "pk"], unique=False
         )
+
+    op.create_table(
+        "auth_events",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("event_type", sa.String(length=16), nullable=False),
+        sa.Column("response", sa.String(length=16), nullable=False),
+        sa.Column("ip", sa.String(length=64), nullable=True),
+        sa.Column("details", sa.Text(), nullable=False),
+        sa.Column("feedback", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_auth_events_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_pk"], ["users.pk"], name=op.f("fk_auth_events_user_pk_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_auth_events")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_auth_events_event_id")),
+    )
+    with op.batch_alter_table("auth_events", schema=None) as batch_op:
+        batch_op.create_index("ix_auth_events_user_pk_ip", ["user_pk", "ip"], unique=False)
+        batch_op.create_index("ix_auth_events_user_pk_pk", ["user_pk", "pk"], unique=False)
 
     op.create_table(
         "auth_sessions",
@@ -595,6 +699,37 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_provider_links_user_pk"), ["user_pk"], unique=False)
 
     op.create_table(
+        "risk_configurations",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("client_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("config", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_pk"],
+            ["user_pool_clients.pk"],
+            name=op.f("fk_risk_configurations_client_pk_user_pool_clients"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_risk_configurations_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_risk_configurations")),
+    )
+    with op.batch_alter_table("risk_configurations", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_risk_configurations_pool_client", ["pool_pk", "client_pk"], unique=False
+        )
+
+    op.create_table(
         "software_tokens",
         sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("secret_enc", sa.Text(), nullable=True),
@@ -774,6 +909,19 @@ def upgrade() -> None:
         batch_op.create_index("ix_user_identifiers_user_pk", ["user_pk"], unique=False)
 
     op.create_table(
+        "user_import_chunks",
+        sa.Column("job_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["job_pk"],
+            ["user_import_jobs.pk"],
+            name=op.f("fk_user_import_chunks_job_pk_user_import_jobs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("job_pk", "seq", name=op.f("pk_user_import_chunks")),
+    )
+    op.create_table(
         "webauthn_credentials",
         sa.Column(
             "pk",
@@ -879,6 +1027,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_webauthn_credentials_user_pk_pk")
 
     op.drop_table("webauthn_credentials")
+    op.drop_table("user_import_chunks")
     with op.batch_alter_table("user_identifiers", schema=None) as batch_op:
         batch_op.drop_index("ix_user_identifiers_user_pk")
 
@@ -898,6 +1047,10 @@ def downgrade() -> None:
 
     op.drop_table("terms")
     op.drop_table("software_tokens")
+    with op.batch_alter_table("risk_configurations", schema=None) as batch_op:
+        batch_op.drop_index("ix_risk_configurations_pool_client")
+
+    op.drop_table("risk_configurations")
     with op.batch_alter_table("provider_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_provider_links_user_pk"))
 
@@ -931,6 +1084,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_auth_sessions_expires_at")
 
     op.drop_table("auth_sessions")
+    with op.batch_alter_table("auth_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_auth_events_user_pk_pk")
+        batch_op.drop_index("ix_auth_events_user_pk_ip")
+
+    op.drop_table("auth_events")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index("ix_users_pool_pk_status_pk")
         batch_op.drop_index("ix_users_pool_pk_pk")
@@ -942,6 +1100,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_user_pool_clients_pool_pk_pk")
 
     op.drop_table("user_pool_clients")
+    with op.batch_alter_table("user_import_jobs", schema=None) as batch_op:
+        batch_op.drop_index("ix_user_import_jobs_status_lease_until")
+        batch_op.drop_index("ix_user_import_jobs_pool_pk_pk")
+
+    op.drop_table("user_import_jobs")
     with op.batch_alter_table("signing_keys", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_signing_keys_active_purpose",
@@ -959,6 +1122,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_pool_pk_pk")
 
     op.drop_table("outbox")
+    op.drop_table("log_delivery_configs")
     op.drop_table("identity_providers")
     with op.batch_alter_table("groups", schema=None) as batch_op:
         batch_op.drop_index("ix_groups_pool_pk_pk")
@@ -968,5 +1132,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_user_pools_region_pk")
 
     op.drop_table("user_pools")
+    op.drop_table("rate_counters")
+    op.drop_table("provisioned_limits")
     op.drop_table("cognate_meta")
     # ### end Alembic commands ###
