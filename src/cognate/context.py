@@ -20,3 +20,6 @@ class RequestContext:
     """The client's address as the server saw it."""
     user_agent: str | None = None
     """The User-Agent header, if any (session listings report it as the device)."""
+    replica_region: str | None = None
+    """The secondary replica region the request was made in, when `region` is the pool's
+    own (primary) region it was routed to (domain/replicas.py)."""

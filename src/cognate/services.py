@@ -54,9 +54,11 @@ from cognate.domain.oauth.grants import OAuthTokens
 from cognate.domain.oauth.hosted import HostedSignIn
 from cognate.domain.pagination import PageTokens
 from cognate.domain.passkeys import PasskeyService
+from cognate.domain.point_in_time import PointInTimeRecoveryService
 from cognate.domain.pool_mfa import PoolMfaService
 from cognate.domain.pools import PoolService
 from cognate.domain.rate_limits import RateLimits
+from cognate.domain.replicas import ReplicaService
 from cognate.domain.resource_servers import ResourceServerService
 from cognate.domain.risk_configuration import RiskConfigurationService
 from cognate.domain.risk_engine import BreachedPasswords
@@ -102,6 +104,8 @@ class Services:
     account: AccountService
     user_sessions: UserSessionsService
     resource_servers: ResourceServerService
+    replicas: ReplicaService
+    point_in_time: PointInTimeRecoveryService
     client_tokens: ClientTokens
     derived_tokens: DerivedTokens
     notifier: Notifier
@@ -221,6 +225,8 @@ def build_services(
         account=account,
         user_sessions=UserSessionsService(db, clock, access, token_sessions),
         resource_servers=ResourceServerService(db, clock, tokens),
+        replicas=ReplicaService(db, clock, tokens, settings.account_id),
+        point_in_time=PointInTimeRecoveryService(db, clock, tokens),
         client_tokens=ClientTokens(db, box, issuer, customization),
         derived_tokens=DerivedTokens(db, box, token_keys, issuer, clock),
         notifier=notifier,

@@ -203,8 +203,12 @@ async function main() {
     ),
     // The JS SDK does not check ranges client-side: the server's validator answers.
     listUserPoolsMaxResultsZero: await expectError(new ListUserPoolsCommand({ MaxResults: 0 })),
-    listReplicas: await expectError(new ListUserPoolReplicasCommand({ UserPoolId: poolId })),
   };
+
+  // --- multi-Region replication: a pool with no replica lists its primary only -------
+  observed.listUserPoolReplicas = plain(
+    await client.send(new ListUserPoolReplicasCommand({ UserPoolId: poolId })),
+  );
 
   // --- clean up (the domain prefix is global) ----------------------------------------
   await client.send(new DeleteUserPoolDomainCommand({ UserPoolId: poolId, Domain: domain }));

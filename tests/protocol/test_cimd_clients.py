@@ -340,6 +340,24 @@ def test_code_flow_with_a_metadata_document_url(env: Any, region: str) -> None:
     assert secret.status_code == 401
     assert secret.json()["error"] == "invalid_client"
 
+    # /oauth2/revoke: the URL client revokes its own refresh token (no secret; a secret
+    # is refused).
+    revoke = f"{setup.domain_url}/oauth2/revoke"
+    refresh = tokens["refresh_token"]
+    with_secret = httpx.post(
+        revoke, data={"client_id": url, "client_secret": "x", "token": refresh}
+    )
+    assert with_secret.status_code == 401
+    assert with_secret.json()["error"] == "invalid_client"
+    access_token = httpx.post(revoke, data={"client_id": url, "token": tokens["access_token"]})
+    assert access_token.status_code == 400
+    assert access_token.json()["error"] == "unsupported_token_type"
+    revoked = httpx.post(revoke, data={"client_id": url, "token": refresh})
+    assert revoked.status_code == 200, revoked.text
+    after = token_post(setup, grant_type="refresh_token", client_id=url, refresh_token=refresh)
+    assert after.status_code == 400
+    assert after.json()["error"] == "invalid_grant"
+
     # The cache, as the API lists it.
     listed = cognito.list_client_metadata_urls(UserPoolId=setup.pool_id, CIMDPolicyId=policy_id)
     (entry,) = listed["ClientMetadataURLs"]

@@ -46,6 +46,8 @@ from tests.support.server import CognateServer, start_server
 from tests.support.trigger_server import python_events, trigger_server
 
 SDK = "aws-sdk-unknown-unknown"
+MIGRATION_TIMEOUT_MS = 4000  # the trigger timeout of this module's server
+TOO_SLOW_S = 5  # a function slower than that
 DEFAULTS = {
     "userAttributes": None,
     "finalUserStatus": None,
@@ -82,7 +84,9 @@ def server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[CognateServer]:
     workdir = tmp_path_factory.mktemp(f"triggers-migration-{request.param}")
-    with trigger_server(request.param, workdir, functions) as (srv, _clock):
+    # The lazy migration's function calls a second Cognate twice: give it time on a busy
+    # machine (the timeout tests wait longer than this).
+    with trigger_server(request.param, workdir, functions, MIGRATION_TIMEOUT_MS) as (srv, _):
         yield srv
 
 
@@ -278,7 +282,7 @@ def test_forgot_password_migration_with_the_python_invoker(
 @pytest.mark.parametrize(
     ("handler", "expected"),
     [
-        (slow(2), TIMED_OUT),
+        (slow(TOO_SLOW_S), TIMED_OUT),
         (lambda event: "not an event", GARBAGE),
         (verified_email("legacy-g", finalUserStatus="BOGUS"), GARBAGE),
         (verified_email("legacy-g", messageAction="RESEND"), GARBAGE),
@@ -488,7 +492,7 @@ def test_reset_required_migration(
 
 def test_sign_in_declined_and_failing(cognito: Any, functions: FunctionHost) -> None:
     declining, failing = fn("http"), fn("http")
-    functions.on(failing, slow(2))
+    functions.on(failing, slow(TOO_SLOW_S))
     for name, expected in ((declining, USER_NOT_FOUND), (failing, TIMED_OUT)):
         pool_id, client_id = migrating_pool(cognito, name)
         outcome = failure(password_auth, cognito=cognito, client_id=client_id, username="legacy-no")

@@ -29,7 +29,7 @@ TRIGGER_TIMEOUT_MS = 1000
 
 @contextlib.contextmanager
 def trigger_server(
-    backend: str, workdir: Path, host: FunctionHost
+    backend: str, workdir: Path, host: FunctionHost, timeout_ms: int = TRIGGER_TIMEOUT_MS
 ) -> Iterator[tuple[CognateServer, ShiftedClock]]:
     clock = ShiftedClock(workdir)
     env = {
@@ -39,7 +39,7 @@ def trigger_server(
         "PYTHONPATH": os.pathsep.join([clock.env()["PYTHONPATH"], str(REPO)]),
         "COGNATE_TEST_FUNCTION_LOG": str(workdir / "functions.jsonl"),
         "COGNATE_TRIGGERS": trigger_rules(host),
-        "COGNATE_TRIGGER_TIMEOUT_MS": str(TRIGGER_TIMEOUT_MS),
+        "COGNATE_TRIGGER_TIMEOUT_MS": str(timeout_ms),
     }
     if backend == "sqlite":
         with start_server(workdir, db=f"sqlite:///{workdir}/c.db", env=env) as srv:

@@ -34,6 +34,7 @@ from cognate.api.exceptions import (
 )
 from cognate.domain.clock import Clock, ms_to_seconds
 from cognate.domain.pagination import PageTokens
+from cognate.domain.point_in_time import refuse_while_recovering
 from cognate.domain.pools import Page, require_pool
 from cognate.domain.user_import_rows import csv_header
 from cognate.domain.user_store import load_scope
@@ -148,6 +149,7 @@ class UserImportService:
         def create_txn(conn: Connection) -> dict[str, Any]:
             pool = require_pool(conn, region, request["UserPoolId"])
             now = self._clock.now_ms()
+            refuse_while_recovering(conn, pool.pk, now)
             pk = jobs_repo.insert(
                 conn,
                 pool_pk=pool.pk,
@@ -237,6 +239,7 @@ class UserImportService:
                     "imported users could not reset their passwords."
                 )
             now = self._clock.now_ms()
+            refuse_while_recovering(conn, pool.pk, now)
             jobs_repo.set_status(conn, job.pk, ("Created",), "Pending", started_at=now)
             started = jobs_repo.by_pk(conn, job.pk)
             assert started is not None

@@ -893,3 +893,78 @@ log_delivery_configs = sa.Table(
 )
 """SetLogDeliveryConfiguration's LogConfigurations of a pool (the API's JSON list): which
 logs (userNotification, userAuthEvents) go to which log group, bucket or stream ARN."""
+
+# --------------------------------------------------------------------------- point-in-time recovery
+
+pitr_changes = sa.Table(
+    "pitr_changes",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("entity_key", SearchKey(128), nullable=False),
+    sa.Column("changed_at", sa.BigInteger, nullable=False),
+    sa.Column("image", sa.Text, nullable=True),
+    sa.Index("ix_pitr_changes_pool_pk_changed_at_pk", "pool_pk", "changed_at", "pk"),
+)
+"""Point-in-time recovery's history: an append-only log of before-images. Before the first
+change of a transaction to a user (`kind` "user", keyed by `username_key`) or a group
+("group", keyed by `name_key`), the entity's whole state is written here as JSON (`image`;
+NULL when it did not exist yet). The image of the earliest row after a time is the entity's
+state at that time. Password material in images is as sealed as in `users`. Rows older than
+the longest recovery window are purged."""
+
+pitr_restorations = sa.Table(
+    "pitr_restorations",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("restore_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("status", sa.String(48), nullable=False),
+    sa.Column("restore_at", sa.BigInteger, nullable=False),
+    sa.Column("trigger_at", sa.BigInteger, nullable=False),
+    sa.Column("preview", sa.Text, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_pitr_restorations_pool_pk_pk", "pool_pk", "pk"),
+)
+"""Point-in-time recoveries of a pool (InitiatePointInTimeRecovery): the recovery point
+(`restore_at`), the end of the reverted period (`trigger_at`), the model's RestoreStatus
+and the preview (the API's RestorePreview list as JSON). While a recovery is active the
+pool's user data writes are refused."""
+
+# ------------------------------------------------------------- user pool replicas
+
+user_pool_replicas = sa.Table(
+    "user_pool_replicas",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column(
+        "pool_pk",
+        PrimaryKey,
+        sa.ForeignKey("user_pools.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("tags", sa.Text, nullable=False),
+    sa.Column("ready_at", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("pool_pk", "region"),
+)
+"""CreateUserPoolReplica's secondary replicas: the pool served under another region name
+(Role SECONDARY; the primary is the pool's own region and has no row). `status` is the
+stored ACTIVE/INACTIVE; until `ready_at` (epoch ms) the replica reads as CREATING. `tags`
+JSON: the replica's own UserPoolTags. The pool's data is not copied: a request in the
+replica's region resolves to the same pool rows."""

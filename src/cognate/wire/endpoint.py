@@ -6,8 +6,10 @@ server). For each request it:
 1. resolves the operation from X-Amz-Target (`UnknownOperationException` otherwise);
 2. reads the body (capped), parses it as a JSON object (`SerializationException`), checks
    it against the input shape (`SerializationException` / `InvalidParameterException`);
-3. works out the request's region (SigV4 credential scope, else the pool id, else the
-   configured default);
+3. works out the request's region (SigV4 credential scope, else a `cognito-idp.<region>.`
+   Host as AWS's regional endpoints are named, else the pool id, else the configured
+   default), and routes a request made in a pool's replica region to the pool
+   (domain/replicas.py);
 4. runs the handler in a worker thread: everything below the wire is synchronous;
 5. serializes the result by the output shape, or the error as AWS does.
 
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([A-Za-z0-9-]+)/[^/,\s]+/aws4_request")
+_REGIONAL_HOST = re.compile(r"cognito-idp\.([a-z0-9-]+)\.")
 _INTERNAL_MESSAGE = "An internal error occurred. The request id is in x-amzn-RequestId."
 # Errors any operation may answer (a few operations' models omit TooManyRequestsException).
 _PROTOCOL_ERRORS = (
@@ -86,6 +89,7 @@ class ApiApp:
         else:
             authorization = headers.get(b"authorization")
             user_agent = headers.get(b"user-agent")
+            host = headers.get(b"host")
             client = scope.get("client")
             reply = await asyncio.get_running_loop().run_in_executor(
                 self._executor,
@@ -96,6 +100,7 @@ class ApiApp:
                 authorization.decode("latin-1") if authorization else None,
                 client[0] if client else None,
                 user_agent.decode("latin-1")[:1024] if user_agent else None,
+                host.decode("latin-1") if host else None,
             )
         status, reply_headers, payload = reply
         reply_headers.append((b"content-length", str(len(payload)).encode()))
@@ -122,16 +127,22 @@ class ApiApp:
         authorization: str | None,
         source_ip: str | None,
         user_agent: str | None = None,
+        host: str | None = None,
     ) -> Reply:
         try:
             params = _parse(operation, body)
+            region, explicit = self._region(authorization, host, params)
+            region, replica_region = self._services.replicas.route(
+                region, explicit, operation, params, public=model.is_public(operation)
+            )
             ctx = RequestContext(
                 request_id=request_id,
                 operation=operation,
-                region=self._region(authorization, params),
+                region=region,
                 signed=authorization is not None,
                 source_ip=source_ip,
                 user_agent=user_agent,
+                replica_region=replica_region,
             )
             handler = dispatch.handler_for(operation)
             if handler is None:
@@ -158,17 +169,24 @@ class ApiApp:
             payload,
         )
 
-    def _region(self, authorization: str | None, params: dict[str, Any]) -> str:
+    def _region(
+        self, authorization: str | None, host: str | None, params: dict[str, Any]
+    ) -> tuple[str, bool]:
+        """The request's region, and whether the request named it (signature or Host)."""
         if authorization:
             match = _CREDENTIAL_SCOPE.search(authorization)
             if match:
-                return match.group(1)
+                return match.group(1), True
+        if host and host.startswith("cognito-idp."):
+            match = _REGIONAL_HOST.match(host)
+            if match:
+                return match.group(1), True
         pool_id = params.get("UserPoolId")
         if isinstance(pool_id, str):
             region = region_of_pool_id(pool_id)
             if region:
-                return region
-        return self._default_region
+                return region, False
+        return self._default_region, False
 
 
 def _undeclared(error: ServiceError, operation: str) -> bool:

@@ -261,6 +261,24 @@ class OAuthTokens:
         tokens = self._issuer.user_tokens(pool, client, subject, facts, overrides)
         return _response(tokens, scopes if scopes is not None else ["openid"], None)
 
+    def revoke_for_url_client(self, pool_pk: int, url: str, token: str, secret: str | None) -> None:
+        """/oauth2/revoke for a CIMD client (an HTTPS URL as client_id: public, so no
+        secret): only refresh tokens issued to that URL, as for any app client."""
+        scope = None if secret else cimd_clients.resolve(pool_pk, url)
+        if scope is None:
+            raise OAuthError("invalid_client", status=401)
+        hit = self._sessions.find(token)
+        if hit is None:
+            if token.count(".") == 2:  # an ID or access token: not revocable here
+                raise OAuthError("unsupported_token_type")
+            return  # RFC 7009: revoking an unknown token is not an error
+        grant = self._challenges.peek(token, OAUTH_GRANT)
+        issued_to = grant.state.get("client_url") if grant is not None else None
+        if hit.client_id != cimd_clients.app_client_id(scope) or issued_to != url:
+            raise OAuthError("invalid_client", status=401)  # another client's token
+        session_pk = hit.session.pk
+        self._db.write("revoke_token", lambda c: self._sessions.revoke(c, session_pk))
+
     def _client_credentials(self, scope: ClientScope, form: dict[str, str]) -> dict[str, Any]:
         pool, client = scope.pool.pool, scope.client
         defined = self._db.read("oauth_scopes", lambda c: custom_scopes(c, pool.pk))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cognate.storage.db import Fetch
+from cognate.storage.repos import pitr
 from cognate.storage.repos.users import UserRow, row_of
 from cognate.storage.schema import group_members, groups, users
 
@@ -89,14 +90,17 @@ def get(conn: Connection, pool_pk: int, name: str) -> GroupRow | None:
 
 
 def insert(conn: Connection, **values: Any) -> None:
+    pitr.capture_new_group(conn, values["pool_pk"], values["name_key"])
     conn.execute(_INSERT, values)
 
 
 def update(conn: Connection, group_pk: int, **values: Any) -> None:
+    pitr.capture_group(conn, group_pk)
     conn.execute(_UPDATE, {"group_pk": group_pk, **values})
 
 
 def delete(conn: Connection, group_pk: int) -> None:
+    pitr.capture_group(conn, group_pk, with_members=True)
     conn.execute(_DELETE, {"group_pk": group_pk})
 
 
@@ -109,10 +113,12 @@ def add_member(conn: Connection, group_pk: int, user_pk: int) -> None:
     """Add the user to the group (nothing happens if they already are a member)."""
     params = {"group_pk": group_pk, "user_pk": user_pk}
     if conn.execute(_IS_MEMBER, params).first() is None:
+        pitr.capture_user(conn, user_pk)
         conn.execute(_ADD_MEMBER, params)
 
 
 def remove_member(conn: Connection, group_pk: int, user_pk: int) -> None:
+    pitr.capture_user(conn, user_pk)
     conn.execute(_REMOVE_MEMBER, {"group_pk": group_pk, "user_pk": user_pk})
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cognate.storage.jsoncol import dumps, loads
+from cognate.storage.repos import pitr
 from cognate.storage.schema import webauthn_credentials, webauthn_registrations
 
 _C = webauthn_credentials
@@ -88,6 +89,7 @@ def insert(
     transports: list[str],
     now: int,
 ) -> None:
+    pitr.capture_user(conn, user_pk)
     conn.execute(
         sa.insert(_C).values(
             user_pk=user_pk,
@@ -108,6 +110,7 @@ def set_sign_count(conn: Connection, pk: int, sign_count: int) -> None:
 
 
 def delete(conn: Connection, user_pk: int, credential_id: str) -> bool:
+    pitr.capture_user(conn, user_pk)
     result = conn.execute(
         sa.delete(_C).where(_C.c.user_pk == user_pk, _C.c.credential_id == credential_id)
     )

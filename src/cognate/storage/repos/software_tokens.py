@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cognate.storage.repos import pitr
 from cognate.storage.schema import software_tokens
 
 _T = software_tokens
@@ -34,6 +35,7 @@ def get(conn: Connection, user_pk: int, *, for_update: bool = False) -> TokenRow
 def set_pending(conn: Connection, user_pk: int, secret_enc: str, now: int) -> None:
     """Store a newly associated secret; a verified one is dropped (the user's TOTP is not
     verified any more until VerifySoftwareToken)."""
+    pitr.capture_user(conn, user_pk)
     if get(conn, user_pk, for_update=True) is None:
         conn.execute(
             sa.insert(_T).values(
@@ -55,6 +57,7 @@ def set_pending(conn: Connection, user_pk: int, secret_enc: str, now: int) -> No
 
 def promote(conn: Connection, user_pk: int, friendly_name: str | None, step: int, now: int) -> None:
     """The pending secret was verified: it becomes the user's authenticator."""
+    pitr.capture_user(conn, user_pk)
     conn.execute(
         sa.update(_T)
         .where(_T.c.user_pk == user_pk)
@@ -77,4 +80,5 @@ def use_step(conn: Connection, user_pk: int, step: int) -> bool:
 
 
 def delete(conn: Connection, user_pk: int) -> bool:
+    pitr.capture_user(conn, user_pk)
     return bool(conn.execute(sa.delete(_T).where(_T.c.user_pk == user_pk)).rowcount)

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from cognate.storage.repos import pitr
 from cognate.storage.schema import user_attributes, user_identifiers, users
 from cognate.storage.schema import user_import_chunks as _C
 from cognate.storage.schema import user_import_jobs as _J
@@ -268,6 +269,9 @@ def insert_users(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]
     """Insert users (`users` columns but pk) in one statement; their pks by sub."""
     if not rows:
         return {}
+    for pool_pk in {row["pool_pk"] for row in rows}:
+        keys = [row["username_key"] for row in rows if row["pool_pk"] == pool_pk]
+        pitr.capture_new_users(conn, pool_pk, keys)
     result = conn.execute(sa.insert(users).returning(users.c.pk, users.c.sub), rows)
     return {r.sub: int(r.pk) for r in result}
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from cognate.storage.db import Fetch
 from cognate.storage.jsoncol import loads
+from cognate.storage.repos import pitr
 from cognate.storage.repos.pools import PoolRow
 from cognate.storage.schema import user_attributes, user_identifiers, user_pools, users
 
@@ -110,6 +111,7 @@ def row_of(r: Any) -> UserRow:
 
 def insert(conn: Connection, **values: Any) -> int:
     """Insert a user; `values` are the `users` columns except pk."""
+    pitr.capture_new_user(conn, values["pool_pk"], values["username_key"])
     result = conn.execute(_INSERT, values)
     pk = result.inserted_primary_key
     assert pk is not None
@@ -140,6 +142,7 @@ def claim_identifier(
     conn: Connection, pool_pk: int, kind: str, value_hash: str, user_pk: int
 ) -> None:
     """Give the identifier to the user; the primary key refuses a second holder."""
+    pitr.capture_user(conn, user_pk)
     conn.execute(
         _INSERT_IDENTIFIER,
         {"pool_pk": pool_pk, "kind": kind, "value_hash": value_hash, "user_pk": user_pk},
@@ -147,6 +150,7 @@ def claim_identifier(
 
 
 def release_identifier(conn: Connection, pool_pk: int, kind: str, value_hash: str) -> None:
+    pitr.capture_owner(conn, pool_pk, kind, value_hash)
     conn.execute(_DELETE_IDENTIFIER, {"pool_pk": pool_pk, "kind": kind, "value_hash": value_hash})
 
 
@@ -175,6 +179,7 @@ def put_attributes(
     new_user: bool = False,
 ) -> None:
     """Set attributes: name -> (value, search key), replacing existing values."""
+    pitr.capture_user(conn, user_pk)
     if not new_user:
         for name in values:
             conn.execute(_DELETE_ATTRIBUTE, {"user_pk": user_pk, "attribute": name})
@@ -189,6 +194,7 @@ def put_attributes(
 
 
 def delete_attributes(conn: Connection, user_pk: int, names: Iterable[str]) -> None:
+    pitr.capture_user(conn, user_pk)
     for name in names:
         conn.execute(_DELETE_ATTRIBUTE, {"user_pk": user_pk, "attribute": name})
 
@@ -201,10 +207,12 @@ def pending(conn: Connection, user_pk: int) -> str | None:
 
 
 def update(conn: Connection, user_pk: int, **values: Any) -> None:
+    pitr.capture_user(conn, user_pk, frozenset(values))
     conn.execute(_UPDATE, {"user_pk": user_pk, **values})
 
 
 def delete(conn: Connection, user_pk: int) -> None:
+    pitr.capture_user(conn, user_pk)
     conn.execute(_DELETE, {"user_pk": user_pk})
 
 

@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route
 from cognate.api.errors import ServiceError
 from cognate.domain.auth.access import AccessCheck
 from cognate.domain.auth.account import AccountService
+from cognate.domain.federation import cimd_clients
 from cognate.domain.federation.saml import ACS_PATH, LOGOUT_PATH
 from cognate.domain.oauth import authorize
 from cognate.domain.oauth.account import HostedAccount
@@ -319,6 +320,15 @@ class DomainEndpoints:
         token = form.get("token")
         if not token or not client_id:
             return _error_json(OAuthError("invalid_request"))
+        if cimd_clients.is_url_client_id(client_id):
+            try:
+                await run_in_threadpool(
+                    self._tokens.revoke_for_url_client,
+                    where.domain.pool_pk, client_id, token, secret,
+                )  # fmt: skip
+            except OAuthError as exc:
+                return _error_json(exc)
+            return Response(status_code=200)
         try:
             await run_in_threadpool(self._account.revoke_token, client_id, token, secret)
         except ServiceError as exc:

@@ -167,6 +167,64 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "pitr_changes",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column(
+            "entity_key",
+            sa.String(length=128).with_variant(sa.String(length=128, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("changed_at", sa.BigInteger(), nullable=False),
+        sa.Column("image", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_pitr_changes_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_pitr_changes")),
+    )
+    with op.batch_alter_table("pitr_changes", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_pitr_changes_pool_pk_changed_at_pk", ["pool_pk", "changed_at", "pk"], unique=False
+        )
+
+    op.create_table(
+        "pitr_restorations",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("restore_id", sa.String(length=36), nullable=False),
+        sa.Column("status", sa.String(length=48), nullable=False),
+        sa.Column("restore_at", sa.BigInteger(), nullable=False),
+        sa.Column("trigger_at", sa.BigInteger(), nullable=False),
+        sa.Column("preview", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_pitr_restorations_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_pitr_restorations")),
+        sa.UniqueConstraint("restore_id", name=op.f("uq_pitr_restorations_restore_id")),
+    )
+    with op.batch_alter_table("pitr_restorations", schema=None) as batch_op:
+        batch_op.create_index("ix_pitr_restorations_pool_pk_pk", ["pool_pk", "pk"], unique=False)
+
+    op.create_table(
         "resource_servers",
         sa.Column(
             "pk",
@@ -322,6 +380,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_user_pool_domains")),
         sa.UniqueConstraint("pool_pk", "kind", name=op.f("uq_user_pool_domains_pool_pk_kind")),
         sa.UniqueConstraint("scope", "domain", name=op.f("uq_user_pool_domains_scope_domain")),
+    )
+    op.create_table(
+        "user_pool_replicas",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("pool_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("region", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("tags", sa.Text(), nullable=False),
+        sa.Column("ready_at", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["pool_pk"],
+            ["user_pools.pk"],
+            name=op.f("fk_user_pool_replicas_pool_pk_user_pools"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_user_pool_replicas")),
+        sa.UniqueConstraint("pool_pk", "region", name=op.f("uq_user_pool_replicas_pool_pk_region")),
     )
     op.create_table(
         "users",
@@ -1095,6 +1177,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_users_pool_pk_enabled_pk")
 
     op.drop_table("users")
+    op.drop_table("user_pool_replicas")
     op.drop_table("user_pool_domains")
     with op.batch_alter_table("user_pool_clients", schema=None) as batch_op:
         batch_op.drop_index("ix_user_pool_clients_pool_pk_pk")
@@ -1117,6 +1200,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_resource_servers_pool_pk_pk")
 
     op.drop_table("resource_servers")
+    with op.batch_alter_table("pitr_restorations", schema=None) as batch_op:
+        batch_op.drop_index("ix_pitr_restorations_pool_pk_pk")
+
+    op.drop_table("pitr_restorations")
+    with op.batch_alter_table("pitr_changes", schema=None) as batch_op:
+        batch_op.drop_index("ix_pitr_changes_pool_pk_changed_at_pk")
+
+    op.drop_table("pitr_changes")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_status_next_attempt_at")
         batch_op.drop_index("ix_outbox_pool_pk_pk")
