@@ -15,9 +15,7 @@ without them.
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -28,10 +26,10 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.support.auth import PASSWORD, new_client, new_pool, new_user
+from tests.support.browser import launch_chromium
 from tests.support.screenshots import Screenshots
 from tests.support.server import CognateServer
 
-CHROMIUM = "/usr/bin/chromium"
 PROVIDER = "PoolA"
 SCOPES = "openid email profile"
 
@@ -40,19 +38,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox"] if os.geteuid() == 0 else [],
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launch_chromium() as launched:
+        yield launched
 
 
 def domain_of(cognito: Any, endpoint: str, region: str, pool_id: str) -> str:

@@ -13,9 +13,7 @@ without them.
 from __future__ import annotations
 
 import html
-import os
 import secrets
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,11 +24,11 @@ import httpx
 import pytest
 
 from tests.support.auth import claims, new_client, new_pool
+from tests.support.browser import launch_chromium
 from tests.support.saml_idp import EMAIL_CLAIM, SamlIdP, pem, sp_metadata
 from tests.support.screenshots import Screenshots
 from tests.support.server import CognateServer
 
-CHROMIUM = "/usr/bin/chromium"
 PROVIDER = "Corp"
 
 pytestmark = pytest.mark.browser
@@ -38,19 +36,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox"] if os.geteuid() == 0 else [],
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launch_chromium() as launched:
+        yield launched
 
 
 def _page(title: str, body: str) -> bytes:

@@ -26,9 +26,7 @@ Needs Chromium at /usr/bin/chromium and the Python `playwright` package; skipped
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -38,13 +36,13 @@ import pyotp
 import pytest
 
 from tests.support.auth import PASSWORD, claims
+from tests.support.browser import launch_chromium
 from tests.support.clock import ShiftedClock
 from tests.support.clocked_server import clocked_server
 from tests.support.mfa import STEP, mfa_pool, set_up_totp
 from tests.support.screenshots import Screenshots
 from tests.support.server import CognateServer
 
-CHROMIUM = "/usr/bin/chromium"
 HEALTH = '"status":"ok"'  # the text of the callback and logout pages (/_cognate/health)
 PHONE = "+15555551234"
 VIRTUAL_AUTHENTICATOR = {
@@ -88,19 +86,8 @@ def clock(clocked: tuple[CognateServer, ShiftedClock]) -> Iterator[ShiftedClock]
 
 @pytest.fixture
 def browser_page() -> Iterator[Any]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox"] if os.geteuid() == 0 else [],
-        )
-        try:
-            yield browser.new_context().new_page()
-        finally:
-            browser.close()
+    with launch_chromium() as browser:
+        yield browser.new_context().new_page()
 
 
 def web_client(cognito: Any, pool_id: str, callback: str, logout: str) -> str:

@@ -13,10 +13,8 @@ Skipped without Chromium or the playwright package.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import shutil
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -25,11 +23,11 @@ import httpx
 import pytest
 
 from tests.support.auth import PASSWORD, claims, new_client, new_pool
+from tests.support.browser import launch_chromium
 from tests.support.outbox import read_outbox
 from tests.support.screenshots import Screenshots
 from tests.support.server import CognateServer
 
-CHROMIUM = "/usr/bin/chromium"
 CSS = ".submitButton-customizable { background-color: #0a7c3e; }"
 
 pytestmark = pytest.mark.browser
@@ -37,22 +35,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def browser_page() -> Iterator[Any]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--host-resolver-rules=MAP *.localhost 127.0.0.1",
-                *(["--no-sandbox"] if os.geteuid() == 0 else []),
-            ],
-        )
-        try:
-            yield browser.new_context().new_page()
-        finally:
-            browser.close()
+    with launch_chromium() as browser:
+        yield browser.new_context().new_page()
 
 
 def test_sign_up_confirm_and_land_on_the_callback(

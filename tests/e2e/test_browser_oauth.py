@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets
-import shutil
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -33,34 +31,18 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.support.auth import PASSWORD, WRONG_PASSWORD
+from tests.support.browser import launch_chromium
 from tests.support.oauth import oauth_pool
 from tests.support.screenshots import Screenshots
 from tests.support.server import CognateServer
-
-CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def browser_page() -> Iterator[Any]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            # *.localhost is loopback (RFC 6761); say so, whatever the resolver thinks
-            args=[
-                "--host-resolver-rules=MAP *.localhost 127.0.0.1",
-                *(["--no-sandbox"] if os.geteuid() == 0 else []),
-            ],
-        )
-        try:
-            yield browser.new_context().new_page()
-        finally:
-            browser.close()
+    with launch_chromium() as browser:
+        yield browser.new_context().new_page()
 
 
 def verify_id_token(issuer: str, token: str, client_id: str, nonce: str) -> dict[str, Any]:

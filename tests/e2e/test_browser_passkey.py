@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,10 +42,10 @@ from tests.support.auth import (
     new_user,
     sign_in,
 )
+from tests.support.browser import launch_chromium
 from tests.support.screenshots import Screenshots
 from tests.support.server import CognateServer
 
-CHROMIUM = "/usr/bin/chromium"
 FLOWS = ["ALLOW_USER_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 VIRTUAL_AUTHENTICATOR = {
     "protocol": "ctap2",
@@ -77,20 +75,8 @@ pytestmark = pytest.mark.browser
 def browser_page() -> Iterator[Any]:
     """A Chromium page on http://localhost:<port> (a secure context), whose browser is
     closed after the test."""
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox"] if os.geteuid() == 0 else [],
-        )
-        try:
-            context = browser.new_context()
-            yield context.new_page()
-        finally:
-            browser.close()
+    with launch_chromium() as browser:
+        yield browser.new_context().new_page()
 
 
 def virtual_authenticator(page: Any) -> tuple[Any, str]:
