@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -20,18 +21,19 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 import cognate.operations  # noqa: F401  (registers every operation handler)
-from cognate import __version__, logs
+from cognate import logs
 from cognate.config import Settings
 from cognate.delivery.custom_senders import CustomSenders, SenderKey, sender_key_path
 from cognate.delivery.log_export import LogExporter, parse_destinations
 from cognate.delivery.sender import OutboxSender, transports
 from cognate.domain.clock import Clock, SystemClock
+from cognate.domain.controls import ClockControl, ControlClock, ControlState
 from cognate.domain.dev_outbox import DevOutbox
+from cognate.domain.faults import FaultInjector
 from cognate.domain.notifications import EMAIL, SMS, Notifier
 from cognate.domain.secretbox import MasterKeyError, SecretBox, decode_key, load_or_create_key_file
 from cognate.domain.user_import_runner import UserImportRunner
@@ -39,9 +41,14 @@ from cognate.services import Services, build_services
 from cognate.storage import migrate
 from cognate.storage.db import Database
 from cognate.storage.repos import meta as meta_repo
+from cognate.web.admin.auth import AdminAuth
+from cognate.web.admin.routes import AdminConsole
 from cognate.web.assets import AssetRoutes
 from cognate.web.auth_event_feedback import FeedbackRoutes
+from cognate.web.controls import ControlRoutes
 from cognate.web.dev_outbox import DevOutboxRoutes
+from cognate.web.health import HealthRoutes, health
+from cognate.web.input_guard import RefuseNulCharacters
 from cognate.web.oauth.endpoints import DomainEndpoints
 from cognate.web.oauth.federation import FederationPages
 from cognate.web.oauth.routing import DomainNames, rewrite_for_host
@@ -64,6 +71,27 @@ class Runtime:
     sender: OutboxSender
     log_exporter: LogExporter
     imports: UserImportRunner
+    controls: Controls | None = None
+    """The test controls, when the test_controls setting has them on."""
+    admin_key: bytes = b""
+    """Signs the admin console's cookies (derived from the master key)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Controls:
+    clock: ClockControl
+    faults: FaultInjector
+
+
+def _declared_errors(operation: str) -> frozenset[str] | None:
+    return model.error_names(operation) if model.operation_model(operation) else None
+
+
+def build_controls(db: Database, clock: Clock | None) -> tuple[Clock, Controls]:
+    """The test controls, and the domain's clock: the shared moved clock, over `clock`."""
+    state = ControlState(db)
+    controls = Controls(ClockControl(db, state), FaultInjector(db, state, _declared_errors))
+    return ControlClock(state, clock), controls
 
 
 def master_key(settings: Settings) -> bytes:
@@ -91,9 +119,12 @@ def check_master_key(db: Database, box: SecretBox) -> None:
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
-    clock = clock or SystemClock()
     db = Database(settings.db, pool_size=settings.threads)
     migrate.require_current(db)
+    controls = None
+    if settings.test_controls_enabled():
+        clock, controls = build_controls(db, clock)
+    clock = clock or SystemClock()
     box = SecretBox(master_key(settings))
     check_master_key(db, box)
     outbox_bell = threading.Event()
@@ -117,11 +148,16 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     log_exporter = LogExporter(parse_destinations(settings.log_destinations))
     services.log_delivery.use_sink(log_exporter)
     model.warm_up()
-    return Runtime(settings, db, services, sender, log_exporter, imports)
-
-
-async def _health(_request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok", "service": "cognate", "version": __version__})
+    return Runtime(
+        settings,
+        db,
+        services,
+        sender,
+        log_exporter,
+        imports,
+        controls,
+        admin_key=box.derived_key("admin-console-session"),
+    )
 
 
 class CognateApp:
@@ -152,6 +188,8 @@ class CognateApp:
         if scope["type"] == "http" and scope["path"] == "/":
             await self.api(scope, receive, send)
         else:
+            if scope["type"] == "http":  # this request's task: its log lines carry the id
+                logs.request_id.set(str(uuid.uuid4()))
             await self.web(scope, receive, send)
 
 
@@ -159,7 +197,12 @@ def build_app(runtime: Runtime) -> CognateApp:
     executor = ThreadPoolExecutor(
         max_workers=runtime.settings.threads, thread_name_prefix="cognate-request"
     )
-    api = ApiApp(runtime.services, default_region=runtime.settings.region, executor=executor)
+    api = ApiApp(
+        runtime.services,
+        default_region=runtime.settings.region,
+        executor=executor,
+        faults=runtime.controls.faults if runtime.controls else None,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -207,7 +250,8 @@ def build_app(runtime: Runtime) -> CognateApp:
         ),
     )
     routes = [
-        Route("/_cognate/health", _health, methods=["GET"]),
+        Route("/_cognate/health", health, methods=["GET"]),
+        *HealthRoutes(runtime.db).routes(),
         *domains.routes(),
         *well_known.routes(),
     ]
@@ -217,8 +261,29 @@ def build_app(runtime: Runtime) -> CognateApp:
     if runtime.settings.dev_outbox_enabled():
         outbox = DevOutbox(runtime.db, runtime.services.notifier)
         routes += DevOutboxRoutes(outbox).routes()
-    web = Starlette(routes=routes, lifespan=lifespan)
-    return CognateApp(api, web, names, _public_hosts(runtime.settings))
+    if runtime.controls is not None:
+        routes += ControlRoutes(runtime.controls.clock, runtime.controls.faults).routes()
+    public_hosts = _public_hosts(runtime.settings)
+    routes += admin_console(runtime, names, public_hosts)
+    web = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RefuseNulCharacters)])
+    return CognateApp(api, web, names, public_hosts)
+
+
+def admin_console(
+    runtime: Runtime, names: DomainNames, public_hosts: frozenset[str]
+) -> list[Route]:
+    """The admin console's routes (web/admin), or none when no admin password is set."""
+    secret = runtime.settings.admin_secret()
+    if not secret:
+        return []
+    secure = runtime.settings.base_url().startswith("https:")
+    auth = AdminAuth(secret, runtime.admin_key, secure=secure)
+
+    def is_pool_domain(host: str) -> bool:
+        name = host.lower().split(":", 1)[0]
+        return name not in public_hosts and names.find(name) is not None
+
+    return AdminConsole(runtime.services, auth, is_pool_domain).routes()
 
 
 def _host(scope: dict[str, Any]) -> str:
@@ -240,5 +305,6 @@ def _public_hosts(settings: Settings) -> frozenset[str]:
 def create_app() -> CognateApp:
     """uvicorn's factory: settings come from the environment (see config.py)."""
     settings = Settings.from_env()
-    logs.configure(settings.log_level)  # worker processes start with no logging set up
+    # Worker processes start with no logging set up.
+    logs.configure(settings.log_level, settings.log_format)
     return build_app(build_runtime(settings))

@@ -14,7 +14,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cognate.domain.access_policy import AccessKey
 
 DEFAULT_PORT = 9230
 DEFAULT_DB = "sqlite:///.cognate/cognate.db"
@@ -58,6 +61,8 @@ class Settings:
     https://cognito-idp.<region>.amazonaws.com/<poolId> (for verifiers that insist on it)."""
     log_level: str = "info"
     """debug, info, warning or error."""
+    log_format: str = "text"
+    """Server log lines: text, or json (one JSON object a line; logs.py)."""
     smtp_host: str = ""
     """SMTP server that delivers email; empty = none (email waits in the developer outbox)."""
     smtp_port: int = 587
@@ -68,6 +73,12 @@ class Settings:
     """SMTP user name, if the server wants one."""
     smtp_password: str = ""
     """SMTP password (environment only: COGNATE_SMTP_PASSWORD)."""
+    admin_password: str = ""
+    """Password of the admin console at /admin (environment only: COGNATE_ADMIN_PASSWORD);
+    empty and no admin_password_file = the console is off."""
+    admin_password_file: str = ""
+    """File holding the admin console's password (its first line), instead of
+    COGNATE_ADMIN_PASSWORD."""
     smtp_from: str = "no-reply@verificationemail.com"
     """From address when a pool's EmailConfiguration names none (Cognito's default)."""
     sms_sender: str = "file"
@@ -75,7 +86,12 @@ class Settings:
     sms_webhook_url: str = ""
     """URL that receives each SMS as a JSON POST (sms_sender = webhook)."""
     dev_outbox: str = "auto"
-    """The developer outbox API: auto (on unless SMTP is configured), on or off."""
+    """The developer outbox API: auto (on unless SMTP is configured or auth
+    is secure), on or off."""
+    test_controls: str = "auto"
+    """Test controls (/_cognate/control/..., `cognate clock` / `cognate fault`: move the
+    servers' clock, inject faults): auto (on unless SMTP is configured or auth is secure),
+    on or off."""
     triggers: str = ""
     """Where Lambda trigger functions run: whitespace-separated ARN=TARGET rules (ARN may use
     * wildcards; TARGET is an http(s) URL, python:module:function, or lambda[:ENDPOINT];
@@ -113,6 +129,21 @@ class Settings:
     `<dir>/<log group, bucket or stream name>.jsonl`) or an http(s) URL (each record POSTed
     as JSON), e.g. `arn:aws:logs:*=file:/var/log/cognate`. Unmapped logs are dropped."""
 
+    seed: str = ""
+    """A seed file (YAML or JSON) applied at start, before serving: pools (with fixed ids),
+    app clients (fixed ids and secrets), domains, groups, users with passwords, resource
+    servers, identity providers. Idempotent: see "Declarative set-up" in the README.
+    Empty = none."""
+
+    auth: str = "open"
+    """Authentication of the 119 operations Cognito authorizes with IAM: `open` (local
+    default) accepts any credentials and checks no signature; `secure` requires an AWS
+    SigV4 signature (service cognito-idp) by a key of access_keys_file and enforces the
+    key's policy. The 34 public operations (SignUp, InitiateAuth...) never need one."""
+    access_keys_file: str = ""
+    """JSON file of the access keys secure mode accepts: a list of {name, access_key_id,
+    secret_access_key or secret_access_key_env, actions, resources}; read at start."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -142,6 +173,8 @@ class Settings:
             raise ConfigError("account id must be 12 digits")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise ConfigError("log level must be debug, info, warning or error")
+        if self.log_format not in ("text", "json"):
+            raise ConfigError("log format must be text or json")
         if self.issuer not in ("local", "aws"):
             raise ConfigError("issuer must be local or aws")
         if self.public_url and not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", self.public_url):
@@ -156,8 +189,14 @@ class Settings:
             raise ConfigError("the webhook SMS sender needs an http(s) sms_webhook_url")
         if self.dev_outbox not in ("auto", "on", "off"):
             raise ConfigError("dev outbox must be auto, on or off")
+        if self.test_controls not in ("auto", "on", "off"):
+            raise ConfigError("test controls must be auto, on or off")
         if not 0 < self.trigger_timeout_ms <= 300_000:
             raise ConfigError("trigger timeout must be 1-300000 ms")
+        if self.admin_password and self.admin_password_file:
+            raise ConfigError("set admin_password or admin_password_file, not both")
+        if self.admin_password_file:
+            self.admin_secret()  # readable and not empty, or ConfigError now
         from cognate.functions.router import RuleError, parse_rules  # local: keep config light
 
         try:
@@ -174,6 +213,10 @@ class Settings:
             parse_destinations(self.log_destinations)
         except DestinationError as exc:
             raise ConfigError(str(exc)) from None
+        if self.auth not in ("open", "secure"):
+            raise ConfigError(f"auth must be open or secure, not {self.auth!r}")
+        if self.auth == "secure":
+            self.access_keys()
         from cognate.outbound.origins import OriginMap, OriginRuleError
 
         try:
@@ -181,6 +224,20 @@ class Settings:
         except OriginRuleError as exc:
             raise ConfigError(str(exc)) from None
         return self
+
+    def access_keys(self) -> tuple[AccessKey, ...]:
+        """Secure mode's keys, read and checked from access_keys_file (ConfigError if bad)."""
+        from cognate.domain.access_policy import AccessKeyError, load_access_keys
+        from cognate.wire.model import operation_names
+
+        if not self.access_keys_file:
+            raise ConfigError("auth secure needs access_keys_file (a JSON list of access keys)")
+        try:
+            return load_access_keys(
+                Path(self.access_keys_file), env=os.environ, operations=operation_names()
+            )
+        except AccessKeyError as exc:
+            raise ConfigError(str(exc)) from None
 
     def data_dir(self) -> Path:
         """Where local files live: beside the SQLite file, or ./.cognate for PostgreSQL."""
@@ -190,9 +247,18 @@ class Settings:
         return path.parent if path is not None else Path(".cognate")
 
     def dev_outbox_enabled(self) -> bool:
+        """`auto`: on in the local default set-up (no SMTP configured, auth open); a secure
+        server does not hand out codes to whoever asks."""
         if self.dev_outbox == "auto":
-            return not self.smtp_host
+            return not self.smtp_host and self.auth != "secure"
         return self.dev_outbox == "on"
+
+    def test_controls_enabled(self) -> bool:
+        """Test controls are for local development and CI: `auto` turns them on in the
+        local default set-up (no SMTP configured, auth open)."""
+        if self.test_controls == "auto":
+            return not self.smtp_host and self.auth != "secure"
+        return self.test_controls == "on"
 
     def base_url(self) -> str:
         """The URL this server is reached at, without a trailing slash."""
@@ -202,6 +268,22 @@ class Settings:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+    def admin_secret(self) -> str:
+        """The admin console's password ("" = the console is off): admin_password, or the
+        first line of admin_password_file."""
+        if not self.admin_password_file:
+            return self.admin_password
+        try:
+            text = Path(self.admin_password_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"cannot read the admin password file {self.admin_password_file}: {exc}"
+            ) from None
+        secret = text.splitlines()[0].strip() if text.strip() else ""
+        if not secret:
+            raise ConfigError(f"the admin password file {self.admin_password_file} is empty")
+        return secret
 
     def key_file(self) -> Path:
         if self.master_key_file:

@@ -15,7 +15,8 @@ class RequestContext:
     """The region the request addresses: the SigV4 credential scope's region when signed,
     else the region named by the UserPoolId, else the configured default."""
     signed: bool
-    """Whether the request carried an AWS SigV4 Authorization header."""
+    """IAM-authorized: in secure mode, signed by a configured key whose policy allows the
+    call (verified); in open mode, merely carrying an Authorization header."""
     source_ip: str | None
     """The client's address as the server saw it."""
     user_agent: str | None = None

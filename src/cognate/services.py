@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from cognate.config import Settings
 from cognate.domain.account_codes import AccountCodes
+from cognate.domain.api_access import ApiAccess
 from cognate.domain.auth.access import AccessCheck
 from cognate.domain.auth.account import AccountService
 from cognate.domain.auth.auth_triggers import AuthTriggers
@@ -134,21 +135,29 @@ class Services:
     risk_configuration: RiskConfigurationService
     auth_event_history: AuthEventHistory  # threat protection's user event history
     rate_limits: RateLimits  # API request rates per category (the endpoint checks them)
+    api_access: ApiAccess  # open mode, or secure mode's keys and policies (the endpoint checks)
     log_delivery: LogDeliveryService  # exported pool logs (emit_log)
     user_imports: UserImportService  # CSV user import jobs (run by UserImportRunner)
 
 
 def build_services(
-    settings: Settings, db: Database, box: SecretBox, clock: Clock, notifier: Notifier
+    settings: Settings,
+    db: Database,
+    box: SecretBox,
+    clock: Clock,
+    notifier: Notifier,
+    *,
+    triggers: Triggers | None = None,
 ) -> Services:
-    """Wire the domain services of one process."""
+    """Wire the domain services of one process (`triggers`: in place of the ones the
+    settings map, e.g. none at all for `cognate serve --seed`)."""
     tokens = PageTokens(box.derived_key("pagination"))
     outbound = Outbound(
         settings.outbound_ca_bundle, origins=OriginMap.parse(settings.federation_endpoints)
     )
     url_clients = URLClients(db, clock, outbound)
     install_url_clients(url_clients)  # CIMD client ids at the pool domain's endpoints
-    triggers = Triggers(
+    triggers = triggers or Triggers(
         FunctionRouter(parse_rules(settings.triggers)), settings.trigger_timeout_ms / 1000
     )
     notifier.use_triggers(triggers)  # CustomMessage and the custom senders
@@ -274,6 +283,12 @@ def build_services(
         risk_configuration=RiskConfigurationService(db, clock),
         auth_event_history=AuthEventHistory(db, clock, tokens, protection),
         rate_limits=RateLimits(db, clock, settings.rate_limits),
+        api_access=ApiAccess(
+            db,
+            clock,
+            settings.access_keys() if settings.auth == "secure" else None,
+            settings.account_id,
+        ),
         log_delivery=log_delivery,
         user_imports=UserImportService(
             db,

@@ -9,7 +9,6 @@ without COGNATE_TEST_POSTGRES_URL) and on SQLite (several processes on one file)
 
 from __future__ import annotations
 
-import contextlib
 import json
 import urllib.request
 import uuid
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import POSTGRES_URL, make_client
+from tests.conftest import make_client
 from tests.support.auth import (
     INCORRECT,
     NEW_PASSWORD,
@@ -35,7 +34,8 @@ from tests.support.auth import (
     password_auth,
     sign_in,
 )
-from tests.support.server import CognateServer, postgres_database, start_server
+from tests.support.cluster import cluster, shared_database
+from tests.support.server import CognateServer
 
 PUBLIC_URL = "http://auth.cognate.test"
 ACCESS_REVOKED = ("NotAuthorizedException", "Access Token has been revoked")
@@ -54,21 +54,10 @@ def servers(
     root = tmp_path_factory.mktemp(f"auth-processes-{request.param}")
     # one deployment: the same master key, and the same public URL (token issuer) behind
     # which a load balancer would spread requests over the processes
-    shared = {
-        "COGNATE_MASTER_KEY_FILE": str(root / "master.key"),
-        "COGNATE_PUBLIC_URL": PUBLIC_URL,
-    }
-    with contextlib.ExitStack() as stack:
-        if request.param == "sqlite":
-            db = f"sqlite:///{root}/shared.db"
-        else:
-            if not POSTGRES_URL:
-                pytest.skip("COGNATE_TEST_POSTGRES_URL is not set")
-            db = stack.enter_context(postgres_database(POSTGRES_URL))
-        (root / "a").mkdir()
-        (root / "b").mkdir()
-        first = stack.enter_context(start_server(root / "a", db=db, env=shared))
-        second = stack.enter_context(start_server(root / "b", db=db, env=shared))
+    with (
+        shared_database(request.param, root) as db,
+        cluster(root, db, 2, env={"COGNATE_PUBLIC_URL": PUBLIC_URL}) as (first, second),
+    ):
         yield first, second
 
 

@@ -10,8 +10,6 @@ releases the threads together.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import POSTGRES_URL, make_client
+from tests.conftest import make_client
 from tests.support.auth import (
     INCORRECT,
     PASSWORD,
@@ -30,8 +28,9 @@ from tests.support.auth import (
     password_auth,
     sign_in,
 )
+from tests.support.cluster import OK, cluster, race, shared_database
 from tests.support.outbox_api import last_code, other_code
-from tests.support.server import CognateServer, postgres_database, start_server
+from tests.support.server import CognateServer
 
 MISMATCH = ("CodeMismatchException", "Invalid verification code provided, please try again.")
 EXPIRED = ("ExpiredCodeException", "Invalid code provided, please request a code again.")
@@ -40,7 +39,6 @@ CONFIRMED_ALREADY = (
     "NotAuthorizedException",
     "User cannot be confirmed. Current status is CONFIRMED",
 )
-OK = ("ok", "")
 ROUNDS = 3
 
 
@@ -49,20 +47,10 @@ def servers(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[CognateServer, CognateServer]]:
     root = tmp_path_factory.mktemp(f"code-races-{request.param}")
-    shared = {"COGNATE_MASTER_KEY_FILE": str(root / "master.key")}
-    with contextlib.ExitStack() as stack:
-        if request.param == "sqlite":
-            db = f"sqlite:///{root}/shared.db"
-        else:
-            if not POSTGRES_URL:
-                pytest.skip("COGNATE_TEST_POSTGRES_URL is not set")
-            db = stack.enter_context(postgres_database(POSTGRES_URL))
-        (root / "a").mkdir()
-        (root / "b").mkdir()
-        first = stack.enter_context(
-            start_server(root / "a", db=db, env=shared, extra_args=["--workers", "2"])
-        )
-        second = stack.enter_context(start_server(root / "b", db=db, env=shared))
+    with (
+        shared_database(request.param, root) as db,
+        cluster(root, db, 2, first_args=["--workers", "2"]) as (first, second),
+    ):
         yield first, second
 
 
@@ -81,34 +69,6 @@ def app(cognito: Any) -> tuple[str, str]:
     pool_id = new_pool(cognito, "races", AutoVerifiedAttributes=["email"])
     client_id: str = new_client(cognito, pool_id)["ClientId"]
     return pool_id, client_id
-
-
-def race(
-    servers: tuple[CognateServer, CognateServer],
-    region: str,
-    calls: list[Callable[[Any], Any]],
-) -> list[tuple[str, str]]:
-    """Run each call in its own thread with its own client, alternating between the two
-    servers, released together; each outcome is OK or (error code, message)."""
-    clients = [make_client(servers[index % 2].endpoint, region) for index in range(len(calls))]
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[tuple[str, str]] = [("not run", "")] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait(timeout=30)
-        try:
-            calls[index](clients[index])
-        except ClientError as exc:
-            outcomes[index] = (exc.response["Error"]["Code"], exc.response["Error"]["Message"])
-        else:
-            outcomes[index] = OK
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def refused(call: Callable[[], Any]) -> tuple[str, str]:

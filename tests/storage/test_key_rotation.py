@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from typing import Any
 import requests
 
 from tests.conftest import make_client
+from tests.support.cluster import key_env, run_cognate
 from tests.support.server import start_server
 
 
@@ -24,15 +23,7 @@ def header_of(token: str) -> dict[str, Any]:
 
 
 def rotate(tmp_path: Path, db: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, COGNATE_MASTER_KEY_FILE=str(tmp_path / "master.key"))
-    return subprocess.run(
-        [sys.executable, "-m", "cognate", "rotate-keys", "--db", db, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cognate("rotate-keys", "--db", db, *args, cwd=tmp_path, env=key_env(tmp_path))
 
 
 def test_rotation_keeps_old_keys_published_and_old_tokens_working(tmp_path: Path) -> None:

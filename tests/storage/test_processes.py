@@ -7,12 +7,9 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import json
-import os
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,18 +19,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import POSTGRES_URL, make_client
-from tests.support.server import CognateServer, postgres_database, start_server
+from tests.conftest import make_client
+from tests.support.cluster import run_cognate, shared_database
+from tests.support.server import CognateServer, start_server
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/cognate.db"
-        return
-    if not POSTGRES_URL:
-        pytest.skip("COGNATE_TEST_POSTGRES_URL is not set")
-    with postgres_database(POSTGRES_URL) as url:
+    with shared_database(request.param, tmp_path) as url:
         yield url
 
 
@@ -168,34 +161,21 @@ def test_sigterm_finishes_requests_in_flight(tmp_path: Path, database_url: str) 
         assert [p["Name"] for p in pools] == ["in-flight"]
 
 
-def _cognate(
-    *args: str, env: dict[str, str] | None = None, cwd: Path
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cognate", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-    )
-
-
 def test_migrate_command_is_idempotent(tmp_path: Path, database_url: str) -> None:
-    first = _cognate("migrate", "--db", database_url, cwd=tmp_path)
+    first = run_cognate("migrate", "--db", database_url, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == "schema: empty -> 0001"
-    second = _cognate("migrate", "--db", database_url, cwd=tmp_path)
+    second = run_cognate("migrate", "--db", database_url, cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == "schema: 0001 -> 0001"
 
 
-def test_serve_refuses_a_database_migrated_by_a_newer_cognate(tmp_path: Path) -> None:
+def test_serve_refuses_a_database_migrated_by_a_newerrun_cognate(tmp_path: Path) -> None:
     db_path = tmp_path / "newer.db"
-    assert _cognate("migrate", "--db", f"sqlite:///{db_path}", cwd=tmp_path).returncode == 0
+    assert run_cognate("migrate", "--db", f"sqlite:///{db_path}", cwd=tmp_path).returncode == 0
     with sqlite3.connect(db_path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
-    result = _cognate(
+    result = run_cognate(
         "serve",
         "--port",
         "1",
@@ -214,7 +194,7 @@ def test_serve_refuses_a_different_master_key(tmp_path: Path) -> None:
     with running(tmp_path, db):
         pass
     (tmp_path / "master.key").write_text("A" * 43 + "=\n")
-    result = _cognate(
+    result = run_cognate(
         "serve",
         "--db",
         db,

@@ -52,3 +52,41 @@ ERROR_STATUS: dict[str, int] = {
     "InternalServerException": 500,
     "ForbiddenException": 403,
 }
+
+
+# Errors of AWS's request authentication (SigV4), answered before an operation runs when
+# Cognate is in secure mode (wire/sigv4.py). The model has no shapes for them: like Coral's,
+# they are common to every AWS JSON service.
+
+
+class MissingAuthenticationTokenException(ServiceError):
+    """An operation that needs IAM credentials got a request without a SigV4 signature."""
+
+    code = "MissingAuthenticationTokenException"
+
+
+class IncompleteSignatureException(ServiceError):
+    """The Authorization header (or the date) is malformed or lacks a parameter."""
+
+    code = "IncompleteSignatureException"
+
+
+class InvalidSignatureException(ServiceError):
+    """The signature is wrong, expired, or scoped to another service / date."""
+
+    code = "InvalidSignatureException"
+
+
+class UnrecognizedClientException(ServiceError):
+    """The access key id is not one of the configured keys."""
+
+    code = "UnrecognizedClientException"
+
+
+AUTH_ERRORS = (
+    MissingAuthenticationTokenException.code,
+    IncompleteSignatureException.code,
+    InvalidSignatureException.code,
+    UnrecognizedClientException.code,
+    "AccessDeniedException",  # cognate.api.exceptions has the class (one operation declares it)
+)

@@ -41,6 +41,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from cognate import metrics
 from cognate.api.exceptions import InvalidPasswordException, NotAuthorizedException
 from cognate.domain import log_delivery, messages
 from cognate.domain import risk_engine as engine
@@ -465,6 +466,7 @@ def mfa_answered(scope: ClientScope, found: SignInUser, ok: bool) -> None:
 
 
 def signed_in(scope: ClientScope, found: SignInUser, activity: Activity) -> None:
+    metrics.signed_in()  # cognate_sign_ins_total
     if _installed:
         _installed[0].signed_in(scope, found, activity)
 

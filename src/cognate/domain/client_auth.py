@@ -91,6 +91,6 @@ def check_secret_hash(
         )
     for row in secrets:
         secret = box.open(row.secret_enc, f"client-secret/{row.secret_id}")
-        if hmac.compare_digest(secret_hash(secret, username, client_id), given):
+        if hmac.compare_digest(secret_hash(secret, username, client_id).encode(), given.encode()):
             return
     raise NotAuthorizedException(f"Unable to verify secret hash for client {client_id}")

@@ -9,6 +9,7 @@ last-secret rule hold under concurrent requests on PostgreSQL too.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from cognate.storage.repos.clients import ClientRow, SecretRow
 from cognate.storage.repos.pools import PoolRow
 
 MAX_SECRETS = 2
+_FIXED_CLIENT_ID = re.compile(r"[\w+]{1,128}", re.ASCII)
 
 
 def require_client(
@@ -117,7 +119,15 @@ class ClientService:
 
     # ------------------------------------------------------------------ clients
 
-    def create(self, region: str, request: dict[str, Any]) -> dict[str, Any]:
+    def create(
+        self, region: str, request: dict[str, Any], *, client_id: str | None = None
+    ) -> dict[str, Any]:
+        """CreateUserPoolClient. `client_id` (not an API parameter: `cognate serve --seed`
+        only) gives the new client that id instead of a random one."""
+        if client_id is not None and not _FIXED_CLIENT_ID.fullmatch(client_id):
+            raise InvalidParameterException(
+                f"Client id {client_id!r} must be 1-128 letters, digits, '_' or '+'."
+            )
         generate = bool(request.get("GenerateSecret", False))
         custom_secret = request.get("ClientSecret")
         if generate and custom_secret is not None:
@@ -138,12 +148,14 @@ class ClientService:
             settings = client_settings.build(
                 request, self._facts(conn, pool), has_secret=has_secret, creating=True
             )
-            client_id = ids.new_client_id()
+            new_id = client_id or ids.new_client_id()
+            if client_id is not None and clients_repo.by_client_id(conn, client_id) is not None:
+                raise InvalidParameterException(f"App client {client_id} already exists.")
             name = request["ClientName"]
             pk = clients_repo.insert(
-                conn, pool_pk=pool.pk, client_id=client_id, name=name, settings=settings, now=now
+                conn, pool_pk=pool.pk, client_id=new_id, name=name, settings=settings, now=now
             )
-            client = ClientRow(pk, pool.pk, client_id, name, settings, now, now)
+            client = ClientRow(pk, pool.pk, new_id, name, settings, now, now)
             secret = None
             if has_secret:
                 secret = self._add_secret(conn, client, custom_secret, now).value
@@ -186,6 +198,23 @@ class ClientService:
             return self._view(pool, updated, secret)
 
         return self._db.write("update_user_pool_client", update_txn)
+
+    def unchanged_by(self, region: str, request: dict[str, Any]) -> bool:
+        """Whether UpdateUserPoolClient with `request` would leave the client as it is
+        (`cognate serve --seed` updates only what changed)."""
+
+        def check_txn(conn: Connection) -> bool:
+            pool = require_pool(conn, region, request["UserPoolId"])
+            client = require_client(conn, pool, request["ClientId"])
+            has_secret = bool(clients_repo.secrets(conn, client.pk))
+            settings = client_settings.build(
+                request, self._facts(conn, pool), has_secret=has_secret, creating=False
+            )
+            settings.update({k: v for k, v in client.settings.items() if k.startswith("_")})
+            name = request.get("ClientName", client.name)
+            return settings == client.settings and name == client.name
+
+        return self._db.read("compare_user_pool_client", check_txn)
 
     def delete(self, region: str, pool_id: str, client_id: str) -> None:
         def delete_txn(conn: Connection) -> None:

@@ -48,7 +48,7 @@ def matching_step(secret: str, code: str, now_ms: int, window: int = 1) -> int |
     totp = pyotp.TOTP(secret)
     step = now_ms // 1000 // STEP_SECONDS
     for candidate in range(step - window, step + window + 1):
-        if hmac.compare_digest(totp.at(candidate * STEP_SECONDS), code):
+        if hmac.compare_digest(totp.at(candidate * STEP_SECONDS).encode(), code.encode()):
             return candidate
     return None
 
@@ -130,6 +130,24 @@ class MfaSettings:
                 users_repo.update(conn, user.pk, mfa=prefs.encode(record))
 
         self._db.write("admin_delete_software_token", delete_txn)
+
+    def admin_token_status(self, region: str, pool_id: str, username: str) -> dict[str, Any]:
+        """Whether a user has a verified TOTP authenticator (`configured`, with its
+        `name`) and one associated but not verified yet (`pending`): the admin console's
+        view, which no API operation gives."""
+
+        def read(conn: Connection) -> dict[str, Any]:
+            user = require_user(conn, load_scope(conn, region, pool_id), username)
+            token = tokens_repo.get(conn, user.pk)
+            if token is None:
+                return {"configured": False, "pending": False, "name": None}
+            return {
+                "configured": token.secret_enc is not None,
+                "pending": token.pending_secret_enc is not None,
+                "name": token.friendly_name,
+            }
+
+        return self._db.read("admin_software_token_status", read)
 
     # ------------------------------------------------------------------ preferences
 

@@ -6,6 +6,7 @@ Every operation is one named transaction. A pool belongs to one region: lookups 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,17 +47,25 @@ class PoolService:
 
     # ------------------------------------------------------------------ create / read
 
-    def create(self, region: str, request: dict[str, Any]) -> dict[str, Any]:
+    def create(
+        self, region: str, request: dict[str, Any], *, pool_id: str | None = None
+    ) -> dict[str, Any]:
+        """CreateUserPool. `pool_id` (not an API parameter: `cognate serve --seed` only)
+        gives the new pool that id instead of a random one."""
+        if pool_id is not None:
+            check_fixed_pool_id(region, pool_id)
         settings = pool_settings.for_create(request)
         tags = dict(request.get("UserPoolTags") or {})
         check_tags(tags)
         now = self._clock.now_ms()
 
         def create_txn(conn: Connection) -> dict[str, Any]:
-            pool_id = ids.new_user_pool_id(region)
+            new_id = pool_id or ids.new_user_pool_id(region)
+            if pool_id is not None and pools_repo.get(conn, pool_id, region) is not None:
+                raise InvalidParameterException(f"User pool {pool_id} already exists.")
             pk = pools_repo.insert(
                 conn,
-                pool_id=pool_id,
+                pool_id=new_id,
                 region=region,
                 name=request["PoolName"],
                 settings=settings,
@@ -64,7 +73,7 @@ class PoolService:
                 now=now,
             )
             return self._view(
-                PoolRow(pk, pool_id, region, request["PoolName"], settings, tags, now, now)
+                PoolRow(pk, new_id, region, request["PoolName"], settings, tags, now, now)
             )
 
         # A new random id that is already taken makes the insert fail: draw again.
@@ -156,6 +165,21 @@ class PoolService:
 
         self._db.write("update_user_pool", update_txn)
 
+    def unchanged_by(self, region: str, request: dict[str, Any]) -> bool:
+        """Whether UpdateUserPool with `request` would leave the pool as it is (`cognate
+        serve --seed` updates only what changed)."""
+
+        def check_txn(conn: Connection) -> bool:
+            pool = require_pool(conn, region, request["UserPoolId"])
+            settings = pool_settings.for_update(request, pool.settings)
+            return (
+                settings == pool.settings
+                and request.get("PoolName", pool.name) == pool.name
+                and (request.get("UserPoolTags") or {}) == pool.tags
+            )
+
+        return self._db.read("compare_user_pool", check_txn)
+
     def delete(self, region: str, pool_id: str) -> None:
         def delete_txn(conn: Connection) -> None:
             pool = require_pool(conn, region, pool_id, for_update=True)
@@ -182,6 +206,16 @@ class PoolService:
 
 
 MAX_TAGS = 50
+_FIXED_POOL_ID = re.compile(r"[0-9a-zA-Z]{1,22}")
+
+
+def check_fixed_pool_id(region: str, pool_id: str) -> None:
+    """A chosen pool id must look like Cognito's: `<region>_<letters and digits>`."""
+    prefix, _, suffix = pool_id.rpartition("_")
+    if prefix != region or not _FIXED_POOL_ID.fullmatch(suffix):
+        raise InvalidParameterException(
+            f"User pool id {pool_id!r} must be {region}_ followed by 1-22 letters and digits."
+        )
 
 
 def check_tags(tags: dict[str, str]) -> None:

@@ -50,7 +50,7 @@ class RiskNotices:
         return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
     def token_matches(self, pool_id: str, event_id: str, token: str) -> bool:
-        return hmac.compare_digest(self.feedback_token(pool_id, event_id), token)
+        return hmac.compare_digest(self.feedback_token(pool_id, event_id).encode(), token.encode())
 
     def notify(
         self,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from cognate import metrics
 from cognate.api.exceptions import (
     InvalidLambdaResponseException,
     UnexpectedLambdaException,
@@ -105,7 +106,7 @@ class Triggers:
             "request": request,
             "response": dict(response or {}),
         }
-        reply = self._call(trigger, arn, event)
+        reply = metrics.trigger_call(source, lambda: self._call(trigger, arn, event))
         if not isinstance(reply, dict):
             raise InvalidLambdaResponseException(UNRECOGNIZABLE)
         answer = reply.get("response")

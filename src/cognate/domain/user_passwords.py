@@ -115,6 +115,22 @@ class UserPasswordService:
 
         self._db.write("admin_set_user_password", set_txn)
 
+    def is_current_password(self, region: str, pool_id: str, username: str, password: str) -> bool:
+        """Whether `password` is the user's permanent password now (`cognate serve --seed`
+        sets a seeded password again only when it is not)."""
+
+        def check_txn(conn: Connection) -> bool:
+            scope = load_scope(conn, region, pool_id)
+            user = require_user(conn, scope, username)
+            record = self._vault.open(user)
+            return (
+                record is not None
+                and user.status == UserStatus.CONFIRMED
+                and passwords.matches(record, scope.pool.id, user.username, password)
+            )
+
+        return self._db.read("check_user_password", check_txn)
+
     def admin_reset_user_password(
         self,
         region: str,

@@ -117,6 +117,7 @@ class Database:
                 pool_timeout=30,
                 pool_use_lifo=True,  # the few connections in use stay warm; idle ones stay cold
                 connect_args={"timeout": 30, "check_same_thread": False},
+                hide_parameters=True,  # no SQL parameters (secrets) in errors or logs
             )
             _install_sqlite_hooks(self.engine)
         else:
@@ -129,6 +130,7 @@ class Database:
                 pool_pre_ping=True,
                 pool_timeout=30,
                 pool_use_lifo=True,
+                hide_parameters=True,
             )
 
     @property

@@ -968,3 +968,33 @@ user_pool_replicas = sa.Table(
 stored ACTIVE/INACTIVE; until `ready_at` (epoch ms) the replica reads as CREATING. `tags`
 JSON: the replica's own UserPoolTags. The pool's data is not copied: a request in the
 replica's region resolves to the same pool rows."""
+
+# ------------------------------------------------------------- test controls
+
+test_clock = sa.Table(
+    "test_clock",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("offset_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+"""The test controls' clock (the `test_controls` setting): one row (`id` 1) holding how far
+the servers' clock runs ahead of real time, in milliseconds. `updated_at` is real time.
+Absent = no offset. Read by every process (domain/controls.py)."""
+
+test_faults = sa.Table(
+    "test_faults",
+    metadata,
+    sa.Column("pk", PrimaryKey, primary_key=True, autoincrement=True),
+    sa.Column("operation", sa.String(64), nullable=False, unique=True),
+    sa.Column("error", sa.String(128), nullable=True),
+    sa.Column("message", sa.Text, nullable=True),
+    sa.Column("remaining", sa.Integer, nullable=True),
+    sa.Column("latency_ms", sa.Integer, nullable=False),
+    sa.Column("hits", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+"""Faults injected into API operations by the test controls: the next `remaining` calls of
+`operation` (NULL = every call until cleared) wait `latency_ms`, then answer `error` (NULL =
+answer normally) with `message`. `hits` counts the calls struck; a fault with `remaining`
+0 is spent and stays listed until cleared."""

@@ -2,8 +2,8 @@
 
 `GET /_cognate/outbox?pool_id=&username=&after=&limit=` answers `{"messages": [...]}`;
 `GET /_cognate/outbox/last-code?pool_id=&username=` answers `{"code": "123456"}` (404 when
-there is none). Both are 404 when the outbox API is off (SMTP configured, or
-`--dev-outbox off`).
+there is none). Both are 404 when the outbox API is off (SMTP configured,
+`--auth secure`, or `--dev-outbox off`).
 """
 
 from __future__ import annotations

@@ -27,6 +27,10 @@ from cognate.domain.user_imports import (
 )
 
 
+def _too_large() -> UploadRefused:
+    return UploadRefused(400, "EntityTooLarge", "The CSV file is larger than 100 MB.")
+
+
 def _error(refused: UploadRefused) -> Response:
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -55,6 +59,11 @@ class UploadRoutes:
             )
         except UploadRefused as refused:
             return _error(refused)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+            # Refused before a byte of it is read, as S3 refuses a declared size over its limit.
+            await run_in_threadpool(self._imports.abandon_upload, ticket)
+            return _error(_too_large())
         digest = hashlib.md5(usedforsecurity=False)
         size = seq = 0
         pending = bytearray()
@@ -62,9 +71,7 @@ class UploadRoutes:
             async for piece in request.stream():
                 size += len(piece)
                 if size > MAX_UPLOAD_BYTES:
-                    raise UploadRefused(
-                        400, "EntityTooLarge", "The CSV file is larger than 100 MB."
-                    )
+                    raise _too_large()
                 digest.update(piece)
                 pending += piece
                 while len(pending) >= CHUNK_BYTES:

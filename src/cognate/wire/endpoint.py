@@ -4,12 +4,16 @@ A pure ASGI application (no framework in the request path: it is the hottest cod
 server). For each request it:
 
 1. resolves the operation from X-Amz-Target (`UnknownOperationException` otherwise);
-2. reads the body (capped), parses it as a JSON object (`SerializationException`), checks
-   it against the input shape (`SerializationException` / `InvalidParameterException`);
+2. reads the body (capped); in secure mode (`auth = secure`) checks the SigV4 signature of
+   every operation Cognito authorizes with IAM (wire/sigv4.py: MissingAuthenticationToken,
+   IncompleteSignature, InvalidSignature, UnrecognizedClient) before anything else; parses
+   the body as a JSON object (`SerializationException`), checks it against the input shape
+   (`SerializationException` / `InvalidParameterException`);
 3. works out the request's region (SigV4 credential scope, else a `cognito-idp.<region>.`
    Host as AWS's regional endpoints are named, else the pool id, else the configured
-   default), and routes a request made in a pool's replica region to the pool
-   (domain/replicas.py);
+   default); in secure mode asks whether the signing key's policy allows the operation on
+   its resource (domain/api_access.py: AccessDeniedException); routes a request made in a
+   pool's replica region to the pool (domain/replicas.py);
 4. runs the handler in a worker thread: everything below the wire is synchronous;
 5. serializes the result by the output shape, or the error as AWS does.
 
@@ -24,24 +28,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from cognate import logs, metrics
 from cognate.api import dispatch
-from cognate.api.errors import SerializationException, ServiceError, UnknownOperationException
+from cognate.api.errors import (
+    AUTH_ERRORS,
+    MissingAuthenticationTokenException,
+    SerializationException,
+    ServiceError,
+    UnknownOperationException,
+)
 from cognate.api.exceptions import InternalErrorException, InvalidParameterException
 from cognate.context import RequestContext
 from cognate.domain.ids import region_of_pool_id
-from cognate.wire import model
+from cognate.wire import model, sigv4
 from cognate.wire.serializer import CONTENT_TYPE, error_body, error_headers, serialize_output
 from cognate.wire.validator import validate_request
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from cognate.domain.faults import FaultInjector
     from cognate.services import Services
 
     Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -60,6 +73,9 @@ _PROTOCOL_ERRORS = (
     "TooManyRequestsException",
 )
 _CONTENT_TYPE = CONTENT_TYPE.encode()
+# IAM-authorized operations that may also be called unsigned (their own credentials then):
+# GetDerivedToken takes "IAM credentials, or ... ClientId and ... ClientSecret" (API reference).
+_SIGNATURE_OPTIONAL = frozenset({"GetDerivedToken"})
 
 Reply = tuple[int, list[tuple[bytes, bytes]], bytes]
 
@@ -68,17 +84,26 @@ class ApiApp:
     """ASGI app answering the cognito-idp API on `/`."""
 
     def __init__(
-        self, services: Services, *, default_region: str, executor: ThreadPoolExecutor
+        self,
+        services: Services,
+        *,
+        default_region: str,
+        executor: ThreadPoolExecutor,
+        faults: FaultInjector | None = None,
     ) -> None:
         self._services = services
+        self._faults = faults  # the test controls' injected faults (test_controls setting)
         self._default_region = default_region
         self._executor = executor
         self._prefix = model.target_prefix() + "."
         self._limits = services.rate_limits
+        self._access = services.api_access
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         request_id = str(uuid.uuid4())
         headers = dict(scope["headers"])
+        operation = "unknown"
         try:
             if scope["method"] != "POST":
                 raise UnknownOperationException("Only POST is supported by this endpoint.")
@@ -91,6 +116,16 @@ class ApiApp:
             user_agent = headers.get(b"user-agent")
             host = headers.get(b"host")
             client = scope.get("client")
+            parts = (  # secure mode only: what the signature covers
+                sigv4.RequestParts(
+                    "POST",
+                    (scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
+                    scope.get("query_string", b"").decode("latin-1"),
+                    scope["headers"],
+                )
+                if self._access.secure
+                else None
+            )
             reply = await asyncio.get_running_loop().run_in_executor(
                 self._executor,
                 self._handle,
@@ -101,8 +136,10 @@ class ApiApp:
                 client[0] if client else None,
                 user_agent.decode("latin-1")[:1024] if user_agent else None,
                 host.decode("latin-1") if host else None,
+                parts,
             )
         status, reply_headers, payload = reply
+        metrics.api_request(operation, _error_type(reply), time.perf_counter() - started)
         reply_headers.append((b"content-length", str(len(payload)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": reply_headers})
         await send({"type": "http.response.body", "body": payload})
@@ -128,10 +165,18 @@ class ApiApp:
         source_ip: str | None,
         user_agent: str | None = None,
         host: str | None = None,
+        parts: sigv4.RequestParts | None = None,
     ) -> Reply:
+        # This thread serves API requests only: its log lines carry this request's id.
+        logs.request_id.set(request_id)
         try:
+            caller = (
+                None if parts is None else self._authenticate(operation, body, authorization, parts)
+            )
             params = _parse(operation, body)
             region, explicit = self._region(authorization, host, params)
+            if caller is not None:
+                self._access.authorize(caller, operation, params, region)
             region, replica_region = self._services.replicas.route(
                 region, explicit, operation, params, public=model.is_public(operation)
             )
@@ -139,7 +184,7 @@ class ApiApp:
                 request_id=request_id,
                 operation=operation,
                 region=region,
-                signed=authorization is not None,
+                signed=authorization is not None if parts is None else caller is not None,
                 source_ip=source_ip,
                 user_agent=user_agent,
                 replica_region=replica_region,
@@ -149,6 +194,8 @@ class ApiApp:
                 raise dispatch.not_implemented(operation)
             if self._limits.enabled:  # Cognito's request-rate quotas (rate_limits setting)
                 self._limits.check(ctx.region, operation, params)
+            if self._faults is not None and self._faults.armed(operation):
+                self._faults.strike(operation)  # waits and/or raises (domain/faults.py)
             result = handler(self._services, ctx, params)
             payload = serialize_output(model.output_spec(operation), result)
         except ServiceError as error:
@@ -168,6 +215,22 @@ class ApiApp:
             [(b"content-type", _CONTENT_TYPE), (b"x-amzn-requestid", request_id.encode())],
             payload,
         )
+
+    def _authenticate(
+        self, operation: str, body: bytes, authorization: str | None, parts: sigv4.RequestParts
+    ) -> str | None:
+        """Secure mode: the access key id that signed the request, None for a public
+        operation (its signature, if any, is not looked at); raises AWS's errors."""
+        if model.is_public(operation):
+            return None
+        if authorization is None:
+            if operation in _SIGNATURE_OPTIONAL:
+                return None
+            raise MissingAuthenticationTokenException("Missing Authentication Token")
+        access = self._access
+        return sigv4.verify(
+            parts, body, authorization, access.secret_for, access.now()
+        ).access_key_id
 
     def _region(
         self, authorization: str | None, host: str | None, params: dict[str, Any]
@@ -189,11 +252,25 @@ class ApiApp:
         return self._default_region, False
 
 
+def _error_type(reply: Reply) -> str | None:
+    """The error type of an error reply (its x-amzn-ErrorType), None for a success."""
+    if reply[0] == 200:
+        return None
+    for name, value in reply[1]:
+        if name == b"x-amzn-errortype":
+            return value.decode().rstrip(":")
+    return "UnknownError"
+
+
 def _undeclared(error: ServiceError, operation: str) -> bool:
     """An error the model does not list for the operation (a bug worth a log line)."""
     if isinstance(error, (SerializationException, UnknownOperationException)):
         return False
-    return error.code not in model.error_names(operation) and error.code not in _PROTOCOL_ERRORS
+    return (
+        error.code not in model.error_names(operation)
+        and error.code not in _PROTOCOL_ERRORS
+        and error.code not in AUTH_ERRORS
+    )
 
 
 def _parse(operation: str, body: bytes) -> dict[str, Any]:

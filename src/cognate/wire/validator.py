@@ -19,6 +19,7 @@ constraint of the element shape (`Member must satisfy constraint: [...]`), as Co
 does. Values of sensitive shapes are left out (`Value at 'password' ...`).
 
 Blobs arrive base64-encoded and leave this module as bytes; timestamps as epoch numbers.
+Beyond the model, a number must fit Java's int (long) and no string may contain U+0000.
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ def java_length(text: str) -> int:
 
 # --------------------------------------------------------------------------- types
 
+# No string may hold U+0000: PostgreSQL's text columns cannot store it, and no Cognito
+# value needs it (the model's patterns, where there are any, refuse control characters).
+_NO_NUL = "Member must not contain the null character"
+
 
 def _type_error(found: Any, expected: str) -> SerializationException:
     if isinstance(found, dict):
@@ -109,6 +114,8 @@ def _check(spec: Spec, value: Any, path: str, errors: list[str]) -> Any:
             raise _type_error(value, "String")
         if spec.has_constraints:
             _string_constraints(spec, value, path, errors)
+        if "\x00" in value:
+            errors.append(_violation(spec, value, path, _NO_NUL))
         return value
     if kind == "structure":
         if spec.document:
@@ -152,14 +159,25 @@ def _check(spec: Spec, value: Any, path: str, errors: list[str]) -> Any:
     return value
 
 
+# Java's int and long: a number outside them cannot be deserialized (and would not fit
+# the database's integer columns either).
+_INTEGER_RANGE = {"Integer": (-(2**31), 2**31 - 1), "Long": (-(2**63), 2**63 - 1)}
+
+
 def _as_integer(value: Any, expected: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _type_error(value, expected)
+    number: int
     if isinstance(value, float):
         if not math.isfinite(value):
             raise _type_error("x", expected)
-        return int(value)  # Coral truncates fractional numbers
-    return value
+        number = int(value)  # Coral truncates fractional numbers
+    else:
+        number = value
+    low, high = _INTEGER_RANGE[expected]
+    if not low <= number <= high:
+        raise _type_error(number, expected)
+    return number
 
 
 # --------------------------------------------------------------------------- containers

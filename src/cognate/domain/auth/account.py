@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from cognate.api.exceptions import (
     InvalidParameterException,
+    ResourceNotFoundException,
     UnauthorizedException,
     UnsupportedOperationException,
     UnsupportedTokenTypeException,
@@ -139,7 +140,12 @@ class AccountService:
         self._db.write("admin_user_global_sign_out", sign_out)
 
     def revoke_token(self, client_id: str, token: str, client_secret: str | None) -> None:
-        scope = client_of(self._db, client_id)
+        try:
+            scope = client_of(self._db, client_id)
+        except ResourceNotFoundException as missing:
+            # RevokeToken declares no ResourceNotFoundException: an unknown client is an
+            # unauthorized one (as /oauth2/revoke answers invalid_client).
+            raise UnauthorizedException(missing.message) from None
         if not scope.client.settings.get("EnableTokenRevocation", True):
             raise UnsupportedOperationException(
                 f"Token revocation is not enabled for app client {client_id}."

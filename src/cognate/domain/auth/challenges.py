@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from cognate import metrics
 from cognate.api.errors import ServiceError
 from cognate.api.exceptions import (
     AliasExistsException,
@@ -94,6 +95,12 @@ class RespondToAuthChallenge:
         self._email_setup = EmailMfaSetup(deps.db, clock, deps.mfa, deps.challenges)
 
     def respond(
+        self, region: str, request: dict[str, Any], *, admin: bool, activity: Activity
+    ) -> dict[str, Any]:
+        with metrics.sign_in_attempt(request["ChallengeName"]):  # cognate_sign_ins_total
+            return self._respond(region, request, admin=admin, activity=activity)
+
+    def _respond(
         self, region: str, request: dict[str, Any], *, admin: bool, activity: Activity
     ) -> dict[str, Any]:
         name = request["ChallengeName"]

@@ -6,7 +6,8 @@ ALLOW_TOKEN_EXCHANGE_IMPERSONATION (no ActorToken) or ALLOW_TOKEN_EXCHANGE_DELEG
 enabled for this client", as for the other flows. Without IAM credentials a client that
 has a secret must send it as ClientSecret (either secret during rotation, compared in
 constant time); a secret sent is always checked. IAM credentials: a SigV4-signed request
-needs no ClientSecret (Cognate does not verify signatures yet: issue 11).
+needs no ClientSecret (verified in secure mode, wire/sigv4.py; any Authorization header
+counts in open mode).
 
 SubjectToken / ActorToken: an ACCESS_TOKEN or ID_TOKEN this pool issued, checked as
 GetUser checks an access token: signature by one of the pool's keys of that kind, token_use,

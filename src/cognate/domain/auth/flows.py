@@ -21,6 +21,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from cognate import metrics
 from cognate.api.exceptions import (
     FeatureUnavailableInTierException,
     InvalidParameterException,
@@ -74,6 +75,12 @@ class InitiateAuth:
         self._migrate = migrate
 
     def initiate(
+        self, region: str, request: dict[str, Any], *, admin: bool, activity: Activity
+    ) -> dict[str, Any]:
+        with metrics.sign_in_attempt(request["AuthFlow"]):  # cognate_sign_ins_total
+            return self._initiate(region, request, admin=admin, activity=activity)
+
+    def _initiate(
         self, region: str, request: dict[str, Any], *, admin: bool, activity: Activity
     ) -> dict[str, Any]:
         flow = request["AuthFlow"]

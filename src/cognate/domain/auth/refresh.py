@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from cognate import metrics
 from cognate.api.exceptions import (
     InvalidParameterException,
     NotAuthorizedException,
@@ -100,6 +101,12 @@ class RefreshService:
         self, scope: ClientScope, request: dict[str, Any], activity: Activity
     ) -> dict[str, Any]:
         """GetTokensFromRefreshToken."""
+        with metrics.sign_in_attempt("GetTokensFromRefreshToken"):  # cognate_sign_ins_total
+            return self._get_tokens(scope, request, activity)
+
+    def _get_tokens(
+        self, scope: ClientScope, request: dict[str, Any], activity: Activity
+    ) -> dict[str, Any]:
         self._check_client_secret(scope, request.get("ClientSecret"))
         token = request["RefreshToken"]
         hit = self._valid(scope, token, request.get("DeviceKey"))
@@ -165,7 +172,8 @@ class RefreshService:
         for row in secrets:
             secret = self._box.open(row.secret_enc, f"client-secret/{row.secret_id}")
             for name in names:
-                if hmac.compare_digest(secret_hash(secret, name, client_id), given):
+                expected = secret_hash(secret, name, client_id).encode()
+                if hmac.compare_digest(expected, given.encode()):
                     return
         raise NotAuthorizedException(f"Unable to verify secret hash for client {client_id}")
 
@@ -224,4 +232,5 @@ class RefreshService:
             new_token = self._db.write("refresh_tokens", record)
         facts = SignInFacts(session.origin_jti, session.auth_time // 1000, session.device_key)
         tokens = self._issuer.user_tokens(pool, client, subject, facts, overrides)
+        metrics.signed_in()
         return authentication_result(tokens, new_token)

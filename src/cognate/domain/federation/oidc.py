@@ -32,6 +32,7 @@ userInfo endpoint page), and *chosen* where it is silent:
 
 from __future__ import annotations
 
+import hmac
 import json
 import secrets
 from dataclasses import dataclass
@@ -239,7 +240,7 @@ class ProviderSignIn:
         now = self._clock.now_ms() // 1000
         if not isinstance(exp, int | float) or exp + LEEWAY_S <= now:
             raise UpstreamError(f"{provider.name} Error - id_token expired")
-        if nonce is not None and claims.get("nonce") != nonce:
+        if nonce is not None and not _same(claims.get("nonce"), nonce):
             raise UpstreamError(f"{provider.name} Error - id_token nonce mismatch")
         return claims
 
@@ -318,3 +319,8 @@ def _apple_user(raw: str) -> dict[str, Any]:
     if isinstance(user.get("email"), str):
         found["email"] = user["email"]
     return found
+
+
+def _same(claim: Any, expected: str) -> bool:
+    """A claim equal to the value this server sent, compared in constant time."""
+    return isinstance(claim, str) and hmac.compare_digest(claim.encode(), expected.encode())

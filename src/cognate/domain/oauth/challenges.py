@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from cognate import metrics
 from cognate.api.errors import ServiceError
 from cognate.api.exceptions import NotAuthorizedException
 from cognate.domain import auth_events
@@ -57,6 +58,7 @@ from cognate.storage.db import Database
 from cognate.storage.repos import clients as clients_repo
 
 HOSTED_STEP = "HOSTED_STEP"
+HOSTED_UI = "HOSTED_UI"  # the login pages, as the sign-in metrics name their flow
 NEW_PASSWORD_REQUIRED = "NEW_PASSWORD_REQUIRED"
 SELECT_MFA_TYPE = "SELECT_MFA_TYPE"
 MFA_SETUP = "MFA_SETUP"
@@ -167,15 +169,16 @@ class HostedChallenges:
         self, scope: ClientScope, username: str, password: str, ip: str | None
     ) -> Step | Done:
         """The password of /login (ServiceError as the API would answer it)."""
-        activity = Activity(ip=ip)
-        found = find_sign_in_user(self._db, scope.pool, username)
-        if found is None and self._migrate is not None:  # the UserMigration trigger
-            found = self._migrate(scope, username, password, activity)
-        auth_events.screen(scope, found, activity)  # threat protection's IP block list
-        if found is not None or prevents_user_existence_errors(scope.client):
-            self._auth_triggers.pre_authentication(scope, found, username, activity)
-        result = self._steps.password(scope, found, password, activity)
-        return self._next(scope, result, username)
+        with metrics.sign_in_attempt(HOSTED_UI):  # cognate_sign_ins_total
+            activity = Activity(ip=ip)
+            found = find_sign_in_user(self._db, scope.pool, username)
+            if found is None and self._migrate is not None:  # the UserMigration trigger
+                found = self._migrate(scope, username, password, activity)
+            auth_events.screen(scope, found, activity)  # threat protection's IP block list
+            if found is not None or prevents_user_existence_errors(scope.client):
+                self._auth_triggers.pre_authentication(scope, found, username, activity)
+            result = self._steps.password(scope, found, password, activity)
+            return self._next(scope, result, username)
 
     def start_passkey(self, scope: ClientScope, username: str, ip: str | None) -> Step:
         """USER_AUTH's WEB_AUTHN first factor for a username: the passkey step (its
@@ -219,17 +222,18 @@ class HostedChallenges:
             hashed = self._secret_hash(scope, username)
             if hashed is not None:
                 responses["SECRET_HASH"] = hashed
-            result = self._respond.respond(
-                "",
-                {
-                    "ClientId": app_client_id(scope),
-                    "ChallengeName": name,
-                    "ChallengeResponses": responses,
-                    "Session": session,
-                },
-                admin=False,
-                activity=Activity(ip=ip),
-            )
+            with metrics.sign_in_attempt(HOSTED_UI):  # cognate_sign_ins_total
+                result = self._respond.respond(
+                    "",
+                    {
+                        "ClientId": app_client_id(scope),
+                        "ChallengeName": name,
+                        "ChallengeResponses": responses,
+                        "Session": session,
+                    },
+                    admin=False,
+                    activity=Activity(ip=ip),
+                )
         except ServiceError as exc:
             again = self._open(scope, {**state, "session": session})
             raise StepRefused(exc.message, _step_of(again, state)) from None

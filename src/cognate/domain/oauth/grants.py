@@ -169,7 +169,7 @@ class OAuthTokens:
             verifier = form.get("code_verifier") or ""
             if state.get("code_challenge_method") == "S256":
                 verifier = create_s256_code_challenge(verifier) if verifier else ""
-            if not verifier or not hmac.compare_digest(verifier, challenge):
+            if not verifier or not hmac.compare_digest(verifier.encode(), str(challenge).encode()):
                 raise OAuthError("invalid_grant")
         found = user_by_pk(self._db, taken.user_pk)
         if found is None or not found.row.enabled:

@@ -239,3 +239,17 @@ def use_code(conn: Connection, code_pk: int) -> bool:
 
 def delete_code(conn: Connection, user_pk: int, purpose: str) -> None:
     conn.execute(_DELETE_CODE, {"user_pk": user_pk, "purpose": purpose})
+
+
+_BACKLOG = (
+    sa.select(outbox.c.status, sa.func.count())
+    .where(outbox.c.status.in_((PENDING, SENDING, HELD)))
+    .group_by(outbox.c.status)
+)
+
+
+def backlog(conn: Connection) -> dict[str, int]:
+    """How many messages are not delivered yet (pending, sending, held), by status."""
+    counts = dict.fromkeys((PENDING, SENDING, HELD), 0)
+    counts.update({r[0]: int(r[1]) for r in conn.execute(_BACKLOG)})
+    return counts

@@ -17,10 +17,11 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -30,6 +31,10 @@ CSRF_COOKIE = "cognate_csrf"
 CSRF_FIELD = "_csrf"
 SESSION_COOKIE = "cognate_session"
 SESSION_SECONDS = 3600
+# The largest form body read: far above any page's form or OAuth request, and above a
+# SAMLResponse of Cognito's 100,000-character limit once base64- and URL-encoded.
+MAX_FORM_BYTES = 1024 * 1024
+_TOO_LARGE = f"The form is larger than {MAX_FORM_BYTES} bytes."
 
 _templates = Environment(
     loader=PackageLoader("cognate.web.oauth", "templates"),
@@ -47,7 +52,12 @@ class DomainRequest:
 
 
 def render(template: str, status: int = 200, **values: Any) -> HTMLResponse:
-    html = _templates.get_template(template).render(**values)
+    return html_page(_templates.get_template(template).render(**values), status)
+
+
+def html_page(html: str, status: int = 200) -> HTMLResponse:
+    """A server-rendered page as every page of this server is sent: not cached, not framed
+    (the admin console's pages too)."""
     response = HTMLResponse(html, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
@@ -73,19 +83,41 @@ def form_page(
     request: Request, where: DomainRequest, template: str, status: int = 200, **values: Any
 ) -> HTMLResponse:
     """A page with a form: a fresh CSRF token in its cookie and in `csrf`."""
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    token = csrf_token(request)
     response = render(template, status=status, csrf=token, **values)
-    response.set_cookie(CSRF_COOKIE, token, path=where.cookie_path, httponly=True, samesite="lax")
+    set_csrf_cookie(response, token, where.cookie_path)
     return response
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token of a form page: the request's cookie, or a new random one."""
+    return request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+
+
+def set_csrf_cookie(
+    response: Response, token: str, path: str, samesite: Literal["lax", "strict"] = "lax"
+) -> None:
+    response.set_cookie(CSRF_COOKIE, token, path=path, httponly=True, samesite=samesite)
 
 
 async def read_form(request: Request) -> dict[str, str]:
     """An application/x-www-form-urlencoded body (all that OAuth endpoints and the pages'
-    forms send); the first value of each field."""
-    body = await request.body()
+    forms send); the first value of each field. A body over MAX_FORM_BYTES (declared or
+    streamed) is refused with 413 before more of it is read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise HTTPException(413, _TOO_LARGE)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise HTTPException(413, _TOO_LARGE)
     form: dict[str, str] = {}
     for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
         form.setdefault(name, value)
+    if any("\x00" in name or "\x00" in value for name, value in form.items()):
+        # No field of any form holds one, and PostgreSQL's text cannot (web/input_guard.py).
+        raise HTTPException(400, "The form contains a null character.")
     return form
 
 

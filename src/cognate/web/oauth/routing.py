@@ -47,6 +47,8 @@ class DomainNames:
 
     def find(self, name: str) -> DomainRow | None:
         name = name.lower().split(":", 1)[0]
+        if "\x00" in name:  # no domain has one (and PostgreSQL's text cannot hold it)
+            return None
         hosted = self._hosted.fullmatch(name)
 
         def find(conn: Connection) -> DomainRow | None:

@@ -39,6 +39,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("scope", "window", name=op.f("pk_rate_counters")),
     )
     op.create_table(
+        "test_clock",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("offset_ms", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_test_clock")),
+    )
+    op.create_table(
+        "test_faults",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("operation", sa.String(length=64), nullable=False),
+        sa.Column("error", sa.String(length=128), nullable=True),
+        sa.Column("message", sa.Text(), nullable=True),
+        sa.Column("remaining", sa.Integer(), nullable=True),
+        sa.Column("latency_ms", sa.Integer(), nullable=False),
+        sa.Column("hits", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_test_faults")),
+        sa.UniqueConstraint("operation", name=op.f("uq_test_faults_operation")),
+    )
+    op.create_table(
         "user_pools",
         sa.Column(
             "pk",
@@ -1223,6 +1248,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_user_pools_region_pk")
 
     op.drop_table("user_pools")
+    op.drop_table("test_faults")
+    op.drop_table("test_clock")
     op.drop_table("rate_counters")
     op.drop_table("provisioned_limits")
     op.drop_table("cognate_meta")
