@@ -264,6 +264,9 @@ def _is_contention(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError) and sqlstate is None and "locked" in str(orig)
 
 
+_SQLITE_CACHE_KIB = 256
+
+
 def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -274,6 +277,11 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
+        # Each connection keeps its own page cache (SQLite's default: 2 MiB), and a process
+        # may open 2 x threads of them: 160 MiB that fill as the file grows. The operating
+        # system caches the file anyway, so a small one costs nothing measurable (soak
+        # benchmark: same throughput) and bounds memory at ~20 MiB per process.
+        cursor.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
