@@ -43,6 +43,7 @@ from cognate.delivery.transports import (
 from cognate.domain.clock import Clock
 from cognate.domain.log_delivery import USER_NOTIFICATION, emit_log
 from cognate.domain.notifications import EMAIL, Notifier
+from cognate.domain.polling_thread import PollingThread
 from cognate.storage.db import Database
 from cognate.storage.repos import messages as messages_repo
 from cognate.storage.repos import pools as pools_repo
@@ -83,35 +84,23 @@ class OutboxSender:
         self._email = email
         self._sms = sms
         self._default_from = default_from
-        self._poll = poll_seconds
-        self._wake = wake or threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = PollingThread(
+            "cognate-outbox",
+            self.run_once,
+            wake=wake,
+            poll_seconds=poll_seconds,
+            failure="outbox: delivery round failed; retrying shortly",
+        )
 
     def wake(self) -> None:
         """Look at the outbox now (a message was just queued)."""
-        self._wake.set()
+        self._thread.wake()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="cognate-outbox", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 15.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                delivered = self.run_once()
-            except Exception:
-                log.exception("outbox: delivery round failed; retrying shortly")
-                delivered = 0
-            if delivered == 0:
-                self._wake.wait(self._poll)
-                self._wake.clear()
+        self._thread.stop(timeout)
 
     def run_once(self) -> int:
         """Lease and attempt the messages that are due; return how many were attempted."""

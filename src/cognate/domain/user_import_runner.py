@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from cognate.domain.clock import Clock
+from cognate.domain.polling_thread import PollingThread
 from cognate.domain.user_import_rows import (
     FAILED,
     IMPORTED,
@@ -133,36 +134,24 @@ class UserImportRunner:
         self._db = db
         self._clock = clock
         self._data_dir = data_dir
-        self._wake = wake or threading.Event()
-        self._poll = poll_seconds
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = PollingThread(
+            "cognate-import",
+            self.run_once,
+            wake=wake,
+            poll_seconds=poll_seconds,
+            failure="user import: round failed; retrying shortly",
+        )
         self._owner = uuid.uuid4().hex
         self._next_sweep = 0
 
     def wake(self) -> None:
-        self._wake.set()
+        self._thread.wake()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="cognate-import", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 15.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                ran = self.run_once()
-            except Exception:
-                log.exception("user import: round failed; retrying shortly")
-                ran = False
-            if not ran:
-                self._wake.wait(self._poll)
-                self._wake.clear()
+        self._thread.stop(timeout)
 
     def run_once(self) -> bool:
         """Expire old jobs now and then; lease one job and run it. Whether one ran."""
@@ -238,7 +227,7 @@ class UserImportRunner:
         try:
             self._import(job, reader, checker, journal)
         except _Stop:
-            if self._stopping.is_set():
+            if self._thread.stopping:
                 return  # shutting down: the lease is released, the job resumes elsewhere
             self._finish(job, "Stopped", STOPPED_MESSAGE, journal)
             return
@@ -257,7 +246,7 @@ class UserImportRunner:
                 return
         seen = job.rows_done
         while True:
-            if self._stopping.is_set():
+            if self._thread.stopping:
                 raise _Stop
             batch = list(_take(records, reader, BATCH))
             if not batch:
